@@ -1,0 +1,54 @@
+#include "formats/atomic_output.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/filesystem.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "formats/input_error.h"
+
+namespace swa {
+namespace fs = boost::filesystem;
+
+void require_writable_folder(const std::string& path) {
+  fs::path folder = fs::path(path).parent_path();
+  if (folder.empty()) folder = ".";
+  boost::system::error_code ec;
+  if (!fs::is_directory(folder, ec)) {
+    throw InputError(path, "output folder '" + folder.string() + "' does not exist");
+  }
+  if (::access(folder.c_str(), W_OK) != 0) {
+    throw InputError(path, "output folder '" + folder.string() + "' is not writable");
+  }
+}
+
+AtomicOutput::AtomicOutput(const std::string& final_path) : final_path_(final_path) {
+  require_writable_folder(final_path);
+  fs::path p(final_path);
+  fs::path temp = p.parent_path() / fs::unique_path("." + p.filename().string() + ".tmp-%%%%%%%%");
+  temp_path_ = temp.string();
+}
+
+AtomicOutput::~AtomicOutput() {
+  if (!committed_) std::remove(temp_path_.c_str());
+}
+
+void AtomicOutput::commit() {
+  int fd = ::open(temp_path_.c_str(), O_RDONLY);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    int err = errno;
+    if (fd >= 0) ::close(fd);
+    throw InputError(final_path_, std::string("cannot flush output to disk: ") + std::strerror(err));
+  }
+  ::close(fd);
+  if (std::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {
+    throw InputError(final_path_, std::string("cannot rename temporary output into place: ") +
+                                      std::strerror(errno));
+  }
+  committed_ = true;
+}
+
+}  // namespace swa

@@ -1,0 +1,514 @@
+// Uses HDF5's C API directly: it reports failures as return codes plus an error stack we can
+// turn into one readable sentence, where the C++ wrapper prints stacks and loses the detail.
+#include "formats/hdf5_snapshot.h"
+
+#include <hdf5.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "formats/atomic_output.h"
+#include "formats/input_error.h"
+
+namespace swa {
+namespace {
+
+constexpr int64_t kMaxChunkBytes = int64_t{16} << 20;  // one chunk per tensor up to 16 MiB
+constexpr unsigned kDeflateLevel = 4;
+
+// Silences HDF5's automatic stack printing once per process; errors are reported by us.
+void silence_hdf5_errors() {
+  static bool done = [] {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    return true;
+  }();
+  (void)done;
+}
+
+// The innermost (most specific) messages of HDF5's current error stack, e.g. "data error
+// detected by Fletcher32 checksum".
+std::string hdf5_error_text() {
+  std::vector<std::string> messages;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned, const H5E_error2_t* err, void* out) -> herr_t {
+        auto* list = static_cast<std::vector<std::string>*>(out);
+        if (err->desc && *err->desc &&
+            std::find(list->begin(), list->end(), err->desc) == list->end()) {
+          list->push_back(err->desc);
+        }
+        return 0;
+      },
+      &messages);
+  H5Eclear2(H5E_DEFAULT);
+  if (messages.empty()) return "unknown HDF5 error";
+  std::string text;
+  for (size_t i = 0; i < messages.size() && i < 3; ++i) text += (i ? "; " : "") + messages[i];
+  return text;
+}
+
+// Owns one HDF5 identifier and closes it with the matching function.
+class Hid {
+ public:
+  Hid() = default;
+  Hid(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  Hid(Hid&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = -1; }
+  Hid& operator=(Hid&& o) noexcept {
+    reset();
+    id_ = o.id_;
+    close_ = o.close_;
+    o.id_ = -1;
+    return *this;
+  }
+  ~Hid() { reset(); }
+  hid_t get() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+  herr_t close() {
+    herr_t r = id_ >= 0 ? close_(id_) : 0;
+    id_ = -1;
+    return r;
+  }
+
+ private:
+  void reset() {
+    if (id_ >= 0) close_(id_);
+    id_ = -1;
+  }
+  hid_t id_ = -1;
+  herr_t (*close_)(hid_t) = nullptr;
+};
+
+Hid half_float_type() {
+  // IEEE binary16, as h5py and numpy's float16 define it.
+  Hid t(H5Tcopy(H5T_IEEE_F32LE), H5Tclose);
+  H5Tset_fields(t.get(), 15, 10, 5, 0, 10);
+  H5Tset_size(t.get(), 2);
+  H5Tset_ebias(t.get(), 15);
+  return t;
+}
+
+// The HDF5 type each torch dtype is stored as. bfloat16 and bool have no HDF5 equivalent and
+// are stored as their bit patterns (uint16, uint8); the dataset's "dtype" attribute says so.
+Hid file_type_for(torch::ScalarType dtype) {
+  auto copy = [](hid_t t) { return Hid(H5Tcopy(t), H5Tclose); };
+  switch (dtype) {
+    case torch::kFloat: return copy(H5T_IEEE_F32LE);
+    case torch::kDouble: return copy(H5T_IEEE_F64LE);
+    case torch::kHalf: return half_float_type();
+    case torch::kBFloat16: return copy(H5T_STD_U16LE);
+    case torch::kLong: return copy(H5T_STD_I64LE);
+    case torch::kInt: return copy(H5T_STD_I32LE);
+    case torch::kShort: return copy(H5T_STD_I16LE);
+    case torch::kChar: return copy(H5T_STD_I8LE);
+    case torch::kByte: return copy(H5T_STD_U8LE);
+    case torch::kBool: return copy(H5T_STD_U8LE);
+    default:
+      throw InputError(std::string("dtype ") + c10::toString(dtype) +
+                       " cannot be stored in an HDF5 snapshot");
+  }
+}
+
+std::string torch_dtype_name(torch::ScalarType dtype) {
+  switch (dtype) {
+    case torch::kFloat: return "float32";
+    case torch::kDouble: return "float64";
+    case torch::kHalf: return "float16";
+    case torch::kBFloat16: return "bfloat16";
+    case torch::kLong: return "int64";
+    case torch::kInt: return "int32";
+    case torch::kShort: return "int16";
+    case torch::kChar: return "int8";
+    case torch::kByte: return "uint8";
+    case torch::kBool: return "bool";
+    default: return c10::toString(dtype);
+  }
+}
+
+bool dtype_from_name(const std::string& name, torch::ScalarType& out) {
+  static const std::pair<const char*, torch::ScalarType> kNames[] = {
+      {"float32", torch::kFloat}, {"float64", torch::kDouble}, {"float16", torch::kHalf},
+      {"bfloat16", torch::kBFloat16}, {"int64", torch::kLong},  {"int32", torch::kInt},
+      {"int16", torch::kShort},   {"int8", torch::kChar},      {"uint8", torch::kByte},
+      {"bool", torch::kBool}};
+  for (const auto& [n, t] : kNames) {
+    if (name == n) {
+      out = t;
+      return true;
+    }
+  }
+  return false;
+}
+
+// For files written by other tools (h5py): the dtype implied by the HDF5 type alone.
+bool dtype_from_hdf5_type(hid_t type, torch::ScalarType& out) {
+  const size_t size = H5Tget_size(type);
+  switch (H5Tget_class(type)) {
+    case H5T_FLOAT:
+      if (size == 4) out = torch::kFloat;
+      else if (size == 8) out = torch::kDouble;
+      else if (size == 2) out = torch::kHalf;
+      else return false;
+      return true;
+    case H5T_INTEGER: {
+      const bool is_signed = H5Tget_sign(type) == H5T_SGN_2;
+      if (size == 8 && is_signed) out = torch::kLong;
+      else if (size == 4 && is_signed) out = torch::kInt;
+      else if (size == 2 && is_signed) out = torch::kShort;
+      else if (size == 1) out = is_signed ? torch::kChar : torch::kByte;
+      else return false;
+      return true;
+    }
+    default: return false;
+  }
+}
+
+// ---- attributes -----------------------------------------------------------------------------
+
+void write_string_attr(hid_t obj, const char* name, const std::string& value) {
+  Hid type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  Hid space(H5Screate(H5S_SCALAR), H5Sclose);
+  Hid attr(H5Acreate2(obj, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  const char* ptr = value.c_str();
+  if (!attr.valid() || H5Awrite(attr.get(), type.get(), &ptr) < 0) {
+    throw std::runtime_error(std::string("HDF5: cannot write attribute ") + name + ": " +
+                             hdf5_error_text());
+  }
+}
+
+template <typename T>
+void write_number_attr(hid_t obj, const char* name, T value, hid_t file_type, hid_t mem_type) {
+  Hid space(H5Screate(H5S_SCALAR), H5Sclose);
+  Hid attr(H5Acreate2(obj, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  if (!attr.valid() || H5Awrite(attr.get(), mem_type, &value) < 0) {
+    throw std::runtime_error(std::string("HDF5: cannot write attribute ") + name + ": " +
+                             hdf5_error_text());
+  }
+}
+
+void write_int_attr(hid_t obj, const char* name, int64_t v) {
+  write_number_attr(obj, name, v, H5T_STD_I64LE, H5T_NATIVE_INT64);
+}
+void write_real_attr(hid_t obj, const char* name, double v) {
+  write_number_attr(obj, name, v, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE);
+}
+
+bool has_attr(hid_t obj, const char* name) { return H5Aexists(obj, name) > 0; }
+
+std::string read_string_attr(hid_t obj, const char* name, const std::string& file) {
+  Hid attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+  if (!attr.valid()) throw InputError(file, std::string("cannot open attribute '") + name + "'");
+  Hid ftype(H5Aget_type(attr.get()), H5Tclose);
+  if (H5Tget_class(ftype.get()) != H5T_STRING) {
+    throw InputError(file, std::string("attribute '") + name + "' is not a string");
+  }
+  if (H5Tis_variable_str(ftype.get()) > 0) {
+    Hid mtype(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mtype.get(), H5T_VARIABLE);
+    H5Tset_cset(mtype.get(), H5Tget_cset(ftype.get()));
+    char* ptr = nullptr;
+    if (H5Aread(attr.get(), mtype.get(), &ptr) < 0) {
+      throw InputError(file, std::string("cannot read attribute '") + name + "': " +
+                                 hdf5_error_text());
+    }
+    std::string value = ptr ? ptr : "";
+    H5free_memory(ptr);
+    return value;
+  }
+  const size_t size = H5Tget_size(ftype.get());
+  std::string value(size, '\0');
+  if (H5Aread(attr.get(), ftype.get(), value.data()) < 0) {
+    throw InputError(file, std::string("cannot read attribute '") + name + "'");
+  }
+  value.resize(std::strlen(value.c_str()));
+  return value;
+}
+
+template <typename T>
+void read_number_attr(hid_t obj, const char* name, hid_t mem_type, T& out,
+                      const std::string& file) {
+  if (!has_attr(obj, name)) return;
+  Hid attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+  if (!attr.valid() || H5Aread(attr.get(), mem_type, &out) < 0) {
+    throw InputError(file, std::string("attribute '") + name + "' is not a number: " +
+                               hdf5_error_text());
+  }
+}
+
+nlohmann::json read_json_attr(hid_t obj, const char* name, const std::string& file) {
+  if (!has_attr(obj, name)) return nlohmann::json::object();
+  const std::string text = read_string_attr(obj, name, file);
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(file, std::string("attribute '") + name + "' is not valid JSON: " + e.what());
+  }
+}
+
+std::vector<std::string> read_string_dataset(hid_t file_id, const char* name,
+                                             const std::string& file) {
+  Hid ds(H5Dopen2(file_id, name, H5P_DEFAULT), H5Dclose);
+  if (!ds.valid()) throw InputError(file, std::string("missing dataset '") + name + "'");
+  Hid space(H5Dget_space(ds.get()), H5Sclose);
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  Hid mtype(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(mtype.get(), H5T_VARIABLE);
+  H5Tset_cset(mtype.get(), H5T_CSET_UTF8);
+  std::vector<char*> ptrs(static_cast<size_t>(std::max<hssize_t>(n, 0)), nullptr);
+  if (n > 0 && H5Dread(ds.get(), mtype.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0) {
+    throw InputError(file, std::string("cannot read '") + name + "': " + hdf5_error_text());
+  }
+  std::vector<std::string> out;
+  for (char* p : ptrs) {
+    out.emplace_back(p ? p : "");
+  }
+  H5Dvlen_reclaim(mtype.get(), space.get(), H5P_DEFAULT, ptrs.data());
+  return out;
+}
+
+void write_string_dataset(hid_t loc, const char* name, const std::vector<std::string>& values) {
+  Hid type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  hsize_t dims[1] = {values.size()};
+  Hid space(H5Screate_simple(1, dims, nullptr), H5Sclose);
+  Hid ds(H5Dcreate2(loc, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+         H5Dclose);
+  std::vector<const char*> ptrs;
+  for (const auto& v : values) ptrs.push_back(v.c_str());
+  if (!ds.valid() ||
+      (!ptrs.empty() && H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                 ptrs.data()) < 0)) {
+    throw std::runtime_error(std::string("HDF5: cannot write ") + name + ": " + hdf5_error_text());
+  }
+}
+
+// ---- reader ---------------------------------------------------------------------------------
+
+class Hdf5SnapshotReader final : public SnapshotReader {
+ public:
+  explicit Hdf5SnapshotReader(const std::string& path) : SnapshotReader(path) {
+    silence_hdf5_errors();
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) {
+      throw InputError(path, std::string("cannot open: ") + std::strerror(errno));
+    }
+    Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+    // Reading must work on read-only and network file systems where locks fail.
+    H5Pset_file_locking(fapl.get(), false, true);
+    file_ = Hid(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
+    if (!file_.valid()) {
+      throw InputError(path, "not a readable HDF5 file (truncated, corrupt or another format): " +
+                                 hdf5_error_text());
+    }
+    read_meta();
+    read_layout();
+  }
+
+  torch::Tensor read(const std::string& key) override {
+    const TensorInfo* info = find(key);
+    if (!info) throw InputError(path_, key, "no such tensor in this snapshot");
+    torch::Tensor t = torch::empty(info->shape, torch::TensorOptions().dtype(info->dtype));
+    const std::string name = "/tensors/" + key;
+    Hid ds(H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
+    if (!ds.valid()) throw InputError(path_, key, "cannot open dataset: " + hdf5_error_text());
+    if (info->numel() == 0) return t;
+    Hid mem_type = file_type_for(info->dtype);
+    if (H5Dread(ds.get(), mem_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) < 0) {
+      const std::string why = hdf5_error_text();
+      if (why.find("checksum") != std::string::npos || why.find("Fletcher32") != std::string::npos) {
+        throw InputError(path_, key, "checksum mismatch: the stored bytes are corrupt (" + why + ")");
+      }
+      throw InputError(path_, key, "cannot read data (truncated or corrupt file?): " + why);
+    }
+    return t;
+  }
+
+ private:
+  void read_meta() {
+    const hid_t root = file_.get();
+    if (!has_attr(root, "format") || read_string_attr(root, "format", path_) != kSnapshotFormatName) {
+      throw InputError(path_, std::string("not a swa snapshot: root attribute format=\"") +
+                                  kSnapshotFormatName + "\" is missing (see formats/SNAPSHOT.md)");
+    }
+    read_number_attr(root, "format_version", H5T_NATIVE_INT64, meta_.format_version, path_);
+    if (meta_.format_version > kSnapshotFormatVersion || meta_.format_version < 1) {
+      throw InputError(path_, "snapshot format_version " + std::to_string(meta_.format_version) +
+                                  " is not supported (this build reads versions 1.." +
+                                  std::to_string(kSnapshotFormatVersion) + ")");
+    }
+    auto str = [&](const char* name, std::string& out) {
+      if (has_attr(root, name)) out = read_string_attr(root, name, path_);
+    };
+    str("arch", meta_.arch);
+    str("created_utc", meta_.created_utc);
+    str("producer", meta_.producer);
+    str("bn_state", meta_.bn_state);
+    read_number_attr(root, "num_classes", H5T_NATIVE_INT64, meta_.num_classes, path_);
+    read_number_attr(root, "epoch", H5T_NATIVE_INT64, meta_.epoch, path_);
+    read_number_attr(root, "cycle", H5T_NATIVE_INT64, meta_.cycle, path_);
+    read_number_attr(root, "step", H5T_NATIVE_INT64, meta_.step, path_);
+    read_number_attr(root, "seed", H5T_NATIVE_INT64, meta_.seed, path_);
+    read_number_attr(root, "lr", H5T_NATIVE_DOUBLE, meta_.lr, path_);
+    read_number_attr(root, "train_loss", H5T_NATIVE_DOUBLE, meta_.train_loss, path_);
+    read_number_attr(root, "train_acc", H5T_NATIVE_DOUBLE, meta_.train_acc, path_);
+    read_number_attr(root, "val_acc", H5T_NATIVE_DOUBLE, meta_.val_acc, path_);
+    read_number_attr(root, "val_loss", H5T_NATIVE_DOUBLE, meta_.val_loss, path_);
+    meta_.config = read_json_attr(root, "config", path_);
+    meta_.provenance = read_json_attr(root, "provenance", path_);
+  }
+
+  void read_layout() {
+    const auto keys = read_string_dataset(file_.get(), "/meta/keys", path_);
+    for (const auto& key : keys) {
+      const std::string name = "/tensors/" + key;
+      Hid ds(H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
+      if (!ds.valid()) {
+        throw InputError(path_, key, "listed in /meta/keys but dataset " + name + " is missing");
+      }
+      TensorInfo info;
+      info.key = key;
+      Hid ftype(H5Dget_type(ds.get()), H5Tclose);
+      bool known = has_attr(ds.get(), "dtype") &&
+                   dtype_from_name(read_string_attr(ds.get(), "dtype", path_), info.dtype);
+      if (!known && !dtype_from_hdf5_type(ftype.get(), info.dtype)) {
+        throw InputError(path_, key, "unsupported HDF5 element type");
+      }
+      Hid space(H5Dget_space(ds.get()), H5Sclose);
+      const int rank = H5Sget_simple_extent_ndims(space.get());
+      if (rank < 0) throw InputError(path_, key, "unreadable dataspace: " + hdf5_error_text());
+      std::vector<hsize_t> dims(static_cast<size_t>(rank));
+      H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+      for (hsize_t d : dims) info.shape.push_back(static_cast<int64_t>(d));
+      layout_.push_back(std::move(info));
+    }
+  }
+
+  Hid file_;
+};
+
+// ---- writer ---------------------------------------------------------------------------------
+
+class Hdf5SnapshotWriter final : public SnapshotWriter {
+ public:
+  Hdf5SnapshotWriter(const std::string& path, const TensorLayout& layout,
+                     const WriteOptions& options)
+      : output_(path), layout_(layout), options_(options) {
+    silence_hdf5_errors();
+    Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+    H5Pset_file_locking(fapl.get(), false, true);
+    file_ = Hid(H5Fcreate(output_.temp_path().c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get()),
+                H5Fclose);
+    if (!file_.valid()) fail("cannot create file");
+    tensors_ = Hid(H5Gcreate2(file_.get(), "tensors", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                   H5Gclose);
+    if (!tensors_.valid()) fail("cannot create group /tensors");
+    for (const auto& info : layout_) {
+      if (info.key.empty() || info.key.find('/') != std::string::npos) {
+        throw InputError(path, info.key, "state_dict keys must be non-empty and contain no '/'");
+      }
+    }
+  }
+
+  void write(const std::string& key, const torch::Tensor& tensor) override {
+    if (next_ >= layout_.size()) throw std::logic_error("more tensors written than declared");
+    const TensorInfo& info = layout_[next_++];
+    check_tensor_matches(output_.final_path(), info, key, tensor);
+    torch::Tensor t = tensor.contiguous();
+    Hid ftype = file_type_for(info.dtype);
+    std::vector<hsize_t> dims(info.shape.begin(), info.shape.end());
+    Hid space(info.shape.empty() ? H5Screate(H5S_SCALAR)
+                                 : H5Screate_simple(static_cast<int>(dims.size()), dims.data(),
+                                                    nullptr),
+              H5Sclose);
+    Hid dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    if (!info.shape.empty() && info.numel() > 0) set_chunking(dcpl.get(), info);
+    Hid ds(H5Dcreate2(tensors_.get(), key.c_str(), ftype.get(), space.get(), H5P_DEFAULT,
+                      dcpl.get(), H5P_DEFAULT),
+           H5Dclose);
+    if (!ds.valid()) fail("cannot create dataset for '" + key + "'");
+    write_string_attr(ds.get(), "dtype", torch_dtype_name(info.dtype));
+    if (info.numel() > 0 &&
+        H5Dwrite(ds.get(), ftype.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) < 0) {
+      fail("cannot write tensor '" + key + "'");
+    }
+    if (ds.close() < 0) fail("cannot write tensor '" + key + "'");
+  }
+
+  void commit(const SnapshotMeta& meta) override {
+    if (next_ != layout_.size()) {
+      throw std::logic_error("commit after " + std::to_string(next_) + " of " +
+                             std::to_string(layout_.size()) + " tensors");
+    }
+    const hid_t root = file_.get();
+    write_string_attr(root, "format", kSnapshotFormatName);
+    write_int_attr(root, "format_version", kSnapshotFormatVersion);
+    write_string_attr(root, "arch", meta.arch);
+    write_int_attr(root, "num_classes", meta.num_classes);
+    write_int_attr(root, "epoch", meta.epoch);
+    write_int_attr(root, "cycle", meta.cycle);
+    write_int_attr(root, "step", meta.step);
+    write_real_attr(root, "lr", meta.lr);
+    write_real_attr(root, "train_loss", meta.train_loss);
+    write_real_attr(root, "train_acc", meta.train_acc);
+    write_real_attr(root, "val_acc", meta.val_acc);
+    write_real_attr(root, "val_loss", meta.val_loss);
+    write_int_attr(root, "seed", meta.seed);
+    write_string_attr(root, "created_utc", meta.created_utc);
+    write_string_attr(root, "producer", meta.producer);
+    write_string_attr(root, "bn_state", meta.bn_state);
+    write_string_attr(root, "config", meta.config.dump());
+    write_string_attr(root, "provenance", meta.provenance.dump());
+    Hid meta_group(H5Gcreate2(root, "meta", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+    std::vector<std::string> keys;
+    for (const auto& info : layout_) keys.push_back(info.key);
+    write_string_dataset(meta_group.get(), "keys", keys);
+    meta_group.close();
+    tensors_.close();
+    if (H5Fflush(root, H5F_SCOPE_GLOBAL) < 0 || file_.close() < 0) fail("cannot finish file");
+    output_.commit();
+  }
+
+ private:
+  void set_chunking(hid_t dcpl, const TensorInfo& info) {
+    // Chunk along the first dimension so each chunk stays under kMaxChunkBytes.
+    std::vector<hsize_t> chunk(info.shape.begin(), info.shape.end());
+    const int64_t row_bytes = info.nbytes() / std::max<int64_t>(info.shape[0], 1);
+    chunk[0] = static_cast<hsize_t>(
+        std::clamp<int64_t>(kMaxChunkBytes / std::max<int64_t>(row_bytes, 1), 1, info.shape[0]));
+    H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
+    if (options_.compress) {
+      H5Pset_shuffle(dcpl);
+      H5Pset_deflate(dcpl, kDeflateLevel);
+    }
+    H5Pset_fletcher32(dcpl);
+  }
+
+  [[noreturn]] void fail(const std::string& what) {
+    throw InputError(output_.final_path(), what + ": " + hdf5_error_text());
+  }
+
+  AtomicOutput output_;
+  TensorLayout layout_;
+  WriteOptions options_;
+  Hid file_;
+  Hid tensors_;
+  size_t next_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<SnapshotReader> open_hdf5_snapshot(const std::string& path) {
+  return std::make_unique<Hdf5SnapshotReader>(path);
+}
+
+std::unique_ptr<SnapshotWriter> create_hdf5_snapshot(const std::string& path,
+                                                     const TensorLayout& layout,
+                                                     const WriteOptions& options) {
+  return std::make_unique<Hdf5SnapshotWriter>(path, layout, options);
+}
+
+}  // namespace swa

@@ -1,0 +1,254 @@
+#include "formats/safetensors_snapshot.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "formats/atomic_output.h"
+#include "formats/input_error.h"
+
+namespace swa {
+namespace {
+
+constexpr uint64_t kMaxHeaderBytes = 100u << 20;
+constexpr size_t kMetaReserveBytes = 64u << 10;  // room for metadata decided at commit()
+constexpr const char* kMetaKey = "swa_meta";
+
+const std::pair<const char*, torch::ScalarType> kDtypes[] = {
+    {"F64", torch::kDouble}, {"F32", torch::kFloat}, {"F16", torch::kHalf},
+    {"BF16", torch::kBFloat16}, {"I64", torch::kLong}, {"I32", torch::kInt},
+    {"I16", torch::kShort},  {"I8", torch::kChar},   {"U8", torch::kByte},
+    {"BOOL", torch::kBool}};
+
+const char* dtype_code(torch::ScalarType t, const std::string& path, const std::string& key) {
+  for (const auto& [code, type] : kDtypes) {
+    if (type == t) return code;
+  }
+  throw InputError(path, key, std::string("dtype ") + c10::toString(t) +
+                                  " cannot be stored in safetensors");
+}
+
+// Reads exactly n bytes at offset, or throws naming the file.
+void read_exact(int fd, void* buf, size_t n, uint64_t offset, const std::string& path,
+                const std::string& what) {
+  auto* p = static_cast<char*>(buf);
+  while (n > 0) {
+    ssize_t r = ::pread(fd, p, n, static_cast<off_t>(offset));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) throw InputError(path, "cannot read " + what + " (truncated file?)");
+    p += r;
+    n -= static_cast<size_t>(r);
+    offset += static_cast<uint64_t>(r);
+  }
+}
+
+void write_exact(int fd, const void* buf, size_t n, uint64_t offset, const std::string& path) {
+  auto* p = static_cast<const char*>(buf);
+  while (n > 0) {
+    ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(offset));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) throw InputError(path, std::string("cannot write: ") + std::strerror(errno));
+    p += w;
+    n -= static_cast<size_t>(w);
+    offset += static_cast<uint64_t>(w);
+  }
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+  int release_and_close() {
+    int r = ::close(fd_);
+    fd_ = -1;
+    return r;
+  }
+
+ private:
+  int fd_;
+};
+
+class SafetensorsSnapshotReader final : public SnapshotReader {
+ public:
+  explicit SafetensorsSnapshotReader(const std::string& path)
+      : SnapshotReader(path), fd_(::open(path.c_str(), O_RDONLY)) {
+    if (fd_.get() < 0) throw InputError(path, std::string("cannot open: ") + std::strerror(errno));
+    struct stat st;
+    ::fstat(fd_.get(), &st);
+    const auto file_size = static_cast<uint64_t>(st.st_size);
+    uint64_t header_size = 0;
+    if (file_size < 8) throw InputError(path, "too short to be a safetensors file");
+    read_exact(fd_.get(), &header_size, 8, 0, path, "header length");
+    if (header_size > kMaxHeaderBytes || 8 + header_size > file_size) {
+      throw InputError(path, "not a safetensors file: header length " +
+                                 std::to_string(header_size) + " does not fit a " +
+                                 std::to_string(file_size) + "-byte file");
+    }
+    std::string text(header_size, '\0');
+    read_exact(fd_.get(), text.data(), header_size, 8, path, "header");
+    nlohmann::ordered_json header;
+    try {
+      header = nlohmann::ordered_json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+      throw InputError(path, std::string("not a safetensors file: header is not JSON: ") + e.what());
+    }
+    data_start_ = 8 + header_size;
+    parse_entries(header, file_size - data_start_);
+  }
+
+  torch::Tensor read(const std::string& key) override {
+    const TensorInfo* info = find(key);
+    if (!info) throw InputError(path_, key, "no such tensor in this snapshot");
+    torch::Tensor t = torch::empty(info->shape, torch::TensorOptions().dtype(info->dtype));
+    const size_t index = static_cast<size_t>(info - layout_.data());
+    read_exact(fd_.get(), t.data_ptr(), static_cast<size_t>(info->nbytes()),
+               data_start_ + offsets_[index], path_, "tensor '" + key + "'");
+    return t;
+  }
+
+ private:
+  void parse_entries(const nlohmann::ordered_json& header, uint64_t data_size) {
+    struct Entry {
+      TensorInfo info;
+      uint64_t begin, end;
+    };
+    std::vector<Entry> entries;
+    for (const auto& [key, value] : header.items()) {
+      if (key == "__metadata__") {
+        if (value.contains(kMetaKey) && value[kMetaKey].is_string()) {
+          try {
+            meta_ = meta_from_json(nlohmann::json::parse(value[kMetaKey].get<std::string>()), path_);
+          } catch (const nlohmann::json::exception& e) {
+            throw InputError(path_, std::string("__metadata__.swa_meta is not JSON: ") + e.what());
+          }
+        }
+        continue;
+      }
+      Entry e;
+      e.info.key = key;
+      try {
+        const std::string code = value.at("dtype").get<std::string>();
+        auto it = std::find_if(std::begin(kDtypes), std::end(kDtypes),
+                               [&](const auto& d) { return code == d.first; });
+        if (it == std::end(kDtypes)) throw InputError(path_, key, "unsupported dtype " + code);
+        e.info.dtype = it->second;
+        e.info.shape = value.at("shape").get<std::vector<int64_t>>();
+        const auto offsets = value.at("data_offsets").get<std::vector<uint64_t>>();
+        if (offsets.size() != 2) throw InputError(path_, key, "data_offsets must have 2 entries");
+        e.begin = offsets[0];
+        e.end = offsets[1];
+      } catch (const nlohmann::json::exception& ex) {
+        throw InputError(path_, key, std::string("malformed header entry: ") + ex.what());
+      }
+      if (e.end < e.begin || e.end - e.begin != static_cast<uint64_t>(e.info.nbytes())) {
+        throw InputError(path_, key, "data_offsets do not match dtype and shape");
+      }
+      if (e.end > data_size) {
+        throw InputError(path_, key, "data runs past the end of the file (truncated?)");
+      }
+      entries.push_back(std::move(e));
+    }
+    // Keys in data order: for files this toolkit wrote, that is state_dict order.
+    std::stable_sort(entries.begin(), entries.end(),
+                     [](const Entry& a, const Entry& b) { return a.begin < b.begin; });
+    for (size_t i = 1; i < entries.size(); ++i) {
+      if (entries[i].begin < entries[i - 1].end) {
+        throw InputError(path_, entries[i].info.key, "data overlaps tensor '" +
+                                                         entries[i - 1].info.key + "'");
+      }
+    }
+    for (auto& e : entries) {
+      layout_.push_back(std::move(e.info));
+      offsets_.push_back(e.begin);
+    }
+  }
+
+  Fd fd_;
+  uint64_t data_start_ = 0;
+  std::vector<uint64_t> offsets_;
+};
+
+class SafetensorsSnapshotWriter final : public SnapshotWriter {
+ public:
+  SafetensorsSnapshotWriter(const std::string& path, const TensorLayout& layout)
+      : output_(path),
+        layout_(layout),
+        fd_(::open(output_.temp_path().c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644)) {
+    if (fd_.get() < 0) throw InputError(path, std::string("cannot create: ") + std::strerror(errno));
+    uint64_t offset = 0;
+    for (const auto& info : layout_) {
+      dtype_code(info.dtype, path, info.key);  // refuse unsupported dtypes before any work
+      offsets_.push_back(offset);
+      offset += static_cast<uint64_t>(info.nbytes());
+    }
+    const size_t bare = header_text(nlohmann::json::object()).size();
+    reserved_ = (bare + kMetaReserveBytes + 7) / 8 * 8;  // data stays 8-byte aligned
+  }
+
+  void write(const std::string& key, const torch::Tensor& tensor) override {
+    if (next_ >= layout_.size()) throw std::logic_error("more tensors written than declared");
+    check_tensor_matches(output_.final_path(), layout_[next_], key, tensor);
+    torch::Tensor t = tensor.contiguous();
+    write_exact(fd_.get(), t.data_ptr(), static_cast<size_t>(t.nbytes()),
+                8 + reserved_ + offsets_[next_], output_.final_path());
+    ++next_;
+  }
+
+  void commit(const SnapshotMeta& meta) override {
+    if (next_ != layout_.size()) throw std::logic_error("commit before all tensors were written");
+    std::string header = header_text(meta_to_json(meta));
+    if (header.size() > reserved_) {
+      throw InputError(output_.final_path(), "metadata too large for the safetensors header (" +
+                                                 std::to_string(header.size()) + " bytes)");
+    }
+    header.resize(reserved_, ' ');  // the format allows trailing spaces in the header
+    const uint64_t size = reserved_;
+    write_exact(fd_.get(), &size, 8, 0, output_.final_path());
+    write_exact(fd_.get(), header.data(), header.size(), 8, output_.final_path());
+    if (fd_.release_and_close() != 0) {
+      throw InputError(output_.final_path(), std::string("cannot write: ") + std::strerror(errno));
+    }
+    output_.commit();
+  }
+
+ private:
+  std::string header_text(const nlohmann::json& meta) const {
+    nlohmann::ordered_json header;
+    header["__metadata__"] = {{"format", "pt"}, {kMetaKey, meta.dump()}};
+    for (size_t i = 0; i < layout_.size(); ++i) {
+      const auto& info = layout_[i];
+      header[info.key] = {
+          {"dtype", dtype_code(info.dtype, output_.final_path(), info.key)},
+          {"shape", info.shape},
+          {"data_offsets", {offsets_[i], offsets_[i] + static_cast<uint64_t>(info.nbytes())}}};
+    }
+    return header.dump();
+  }
+
+  AtomicOutput output_;
+  TensorLayout layout_;
+  Fd fd_;
+  std::vector<uint64_t> offsets_;
+  size_t reserved_ = 0;
+  size_t next_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<SnapshotReader> open_safetensors_snapshot(const std::string& path) {
+  return std::make_unique<SafetensorsSnapshotReader>(path);
+}
+
+std::unique_ptr<SnapshotWriter> create_safetensors_snapshot(const std::string& path,
+                                                            const TensorLayout& layout) {
+  return std::make_unique<SafetensorsSnapshotWriter>(path, layout);
+}
+
+}  // namespace swa

@@ -1,0 +1,27 @@
+#include "lib/averaging/average_plan.h"
+
+#include "formats/snapshot.h"
+
+namespace swa {
+
+AveragePlan plan_average(const std::vector<std::string>& args, const SelectionOptions& selection,
+                         const WeightingSpec& weighting) {
+  const auto paths = expand_snapshot_inputs(args);
+  std::vector<SnapshotMeta> metas;
+  std::vector<int64_t> epochs;
+  for (const auto& p : paths) {
+    metas.push_back(open_snapshot(p)->meta());
+    epochs.push_back(metas.back().epoch);
+  }
+  AveragePlan plan;
+  std::vector<SnapshotMeta> chosen;
+  for (size_t i : select_snapshots(paths, epochs, selection)) {
+    plan.inputs.push_back(paths[i]);
+    chosen.push_back(metas[i]);
+  }
+  plan.weights = compute_weights(weighting, chosen, plan.inputs);
+  plan.weighting = weighting.describe();
+  return plan;
+}
+
+}  // namespace swa

@@ -1,0 +1,48 @@
+// Weighted average of snapshots, streamed tensor by tensor.
+// Requires: inputs share keys, shapes, dtypes and architecture; weights are normalised.
+// Ensures: floating tensors selected by `layers` are averaged in float64 and written in their
+// input dtype; the sum runs in a fixed order (inputs sorted by path), so permuting the inputs
+// does not change a bit, and N copies of one snapshot average to it exactly. Other tensors
+// (num_batches_tracked, tensors outside `layers`) come from `base`. Peak memory is one float64
+// tensor plus one input tensor, whatever the number of inputs (plus the output for .pt, whose
+// container is written whole). Nothing appears at `output` unless everything succeeded.
+#pragma once
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "formats/snapshot.h"
+
+namespace swa {
+
+struct AverageRequest {
+  std::vector<std::string> inputs;  // in selection order
+  std::vector<double> weights;      // parallel to inputs, summing to 1
+  std::string weighting = "uniform";
+  std::string output;
+  std::string base;                  // empty: the last input
+  std::string layers_pattern;        // empty: every floating tensor
+  double soft_threshold = 0.0;       // > 0: L1 shrink of averaged conv/linear weights
+  WriteOptions write_options;
+};
+
+struct AverageSummary {
+  int64_t tensors_averaged = 0;
+  int64_t tensors_from_base = 0;
+  std::string bn_state;
+  int64_t thresholded_elements = 0;  // elements of the conv/linear weights shrunk
+  int64_t zero_elements = 0;         // of those, how many are exactly zero afterwards
+  double sparsity() const {
+    return thresholded_elements ? static_cast<double>(zero_elements) / thresholded_elements : 0.0;
+  }
+  std::vector<std::string> sha256;   // parallel to inputs
+  SnapshotMeta output_meta;
+};
+
+AverageSummary average_snapshots(const AverageRequest& request);
+
+// True for BatchNorm running statistics (running_mean, running_var).
+bool is_batchnorm_statistic(const std::string& key);
+
+}  // namespace swa

@@ -1,0 +1,17 @@
+// What swa-inspect reports about one snapshot file: format, metadata, tensor and parameter
+// counts, BatchNorm state; with `verify`, every tensor is read (checksums) and checked finite.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace swa {
+
+struct InspectionResult {
+  nlohmann::json report;  // schema: see tools/swa-inspect/README.md
+  bool ok = true;         // false when verification found a problem
+};
+
+// Throws InputError when the file cannot be opened at all.
+InspectionResult inspect_snapshot(const std::string& path, bool verify);
+
+}  // namespace swa

@@ -1,0 +1,140 @@
+#include "lib/models/resnet.h"
+
+namespace swa {
+namespace {
+
+constexpr int64_t kBottleneckExpansion = 4;
+
+torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel)
+                               .stride(stride)
+                               .padding(kernel / 2)
+                               .bias(false));
+}
+
+// Registered in torchvision's order: conv1, bn1, conv2, bn2, downsample.
+class BasicBlockImpl : public torch::nn::Module {
+ public:
+  BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride,
+                 torch::nn::Sequential downsample)
+      : conv1(register_module("conv1", conv(inplanes, planes, /*kernel=*/3, stride))),
+        bn1(register_module("bn1", torch::nn::BatchNorm2d(planes))),
+        conv2(register_module("conv2", conv(planes, planes, /*kernel=*/3, /*stride=*/1))),
+        bn2(register_module("bn2", torch::nn::BatchNorm2d(planes))),
+        downsample(downsample) {
+    if (!downsample.is_empty()) register_module("downsample", downsample);
+  }
+
+  torch::Tensor forward(const torch::Tensor& x) {
+    auto out = torch::relu(bn1(conv1(x)));
+    out = bn2(conv2(out));
+    auto identity = downsample.is_empty() ? x : downsample->forward(x);
+    return torch::relu(out + identity);
+  }
+
+  // Declared in registration order: members are initialised, and so registered, in this order.
+  torch::nn::Conv2d conv1;
+  torch::nn::BatchNorm2d bn1;
+  torch::nn::Conv2d conv2;
+  torch::nn::BatchNorm2d bn2;
+  torch::nn::Sequential downsample;
+};
+TORCH_MODULE(BasicBlock);
+
+// torchvision's ResNet v1.5: the stride sits on the 3x3 convolution.
+class BottleneckImpl : public torch::nn::Module {
+ public:
+  BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride,
+                 torch::nn::Sequential downsample)
+      : conv1(register_module("conv1", conv(inplanes, planes, /*kernel=*/1, /*stride=*/1))),
+        bn1(register_module("bn1", torch::nn::BatchNorm2d(planes))),
+        conv2(register_module("conv2", conv(planes, planes, /*kernel=*/3, stride))),
+        bn2(register_module("bn2", torch::nn::BatchNorm2d(planes))),
+        conv3(register_module("conv3",
+                              conv(planes, planes * kBottleneckExpansion, /*kernel=*/1, 1))),
+        bn3(register_module("bn3", torch::nn::BatchNorm2d(planes * kBottleneckExpansion))),
+        downsample(downsample) {
+    if (!downsample.is_empty()) register_module("downsample", downsample);
+  }
+
+  torch::Tensor forward(const torch::Tensor& x) {
+    auto out = torch::relu(bn1(conv1(x)));
+    out = torch::relu(bn2(conv2(out)));
+    out = bn3(conv3(out));
+    auto identity = downsample.is_empty() ? x : downsample->forward(x);
+    return torch::relu(out + identity);
+  }
+
+  torch::nn::Conv2d conv1;
+  torch::nn::BatchNorm2d bn1;
+  torch::nn::Conv2d conv2;
+  torch::nn::BatchNorm2d bn2;
+  torch::nn::Conv2d conv3;
+  torch::nn::BatchNorm2d bn3;
+  torch::nn::Sequential downsample;
+};
+TORCH_MODULE(Bottleneck);
+
+}  // namespace
+
+ResNetImpl::ResNetImpl(const ResNetSpec& spec, int64_t num_classes)
+    : spec_(spec), num_classes_(num_classes), inplanes_(spec.width) {
+  TORCH_CHECK(num_classes > 0, "num_classes must be positive");
+  const bool cifar = spec.stem == Stem::kCifar;
+  conv1 = register_module("conv1", cifar ? conv(3, inplanes_, /*kernel=*/3, /*stride=*/1)
+                                         : conv(3, inplanes_, /*kernel=*/7, /*stride=*/2));
+  bn1 = register_module("bn1", torch::nn::BatchNorm2d(inplanes_));
+  const auto blocks = spec.blocks_per_stage();
+  const int64_t w = spec.width;
+  layer1 = register_module("layer1", make_stage(w, blocks[0], 1));
+  layer2 = register_module("layer2", make_stage(2 * w, blocks[1], 2));
+  layer3 = register_module("layer3", make_stage(4 * w, blocks[2], 2));
+  layer4 = register_module("layer4", make_stage(8 * w, blocks[3], 2));
+  fc = register_module("fc", torch::nn::Linear(inplanes_, num_classes));
+
+  for (auto& m : modules(/*include_self=*/false)) {
+    if (auto* c = m->as<torch::nn::Conv2d>()) {
+      torch::nn::init::kaiming_normal_(c->weight, /*a=*/0, torch::kFanOut, torch::kReLU);
+    } else if (auto* b = m->as<torch::nn::BatchNorm2d>()) {
+      torch::nn::init::ones_(b->weight);
+      torch::nn::init::zeros_(b->bias);
+    }
+  }
+}
+
+torch::nn::Sequential ResNetImpl::make_stage(int64_t planes, int blocks, int64_t stride) {
+  const bool bottleneck = spec_.block() == BlockKind::kBottleneck;
+  const int64_t expansion = bottleneck ? kBottleneckExpansion : 1;
+  torch::nn::Sequential stage;
+  for (int i = 0; i < blocks; ++i) {
+    const int64_t s = i == 0 ? stride : 1;
+    torch::nn::Sequential downsample{nullptr};  // null: no shortcut projection
+    if (i == 0 && (s != 1 || inplanes_ != planes * expansion)) {
+      downsample = torch::nn::Sequential(conv(inplanes_, planes * expansion, /*kernel=*/1, s),
+                                         torch::nn::BatchNorm2d(planes * expansion));
+    }
+    if (bottleneck) {
+      stage->push_back(Bottleneck(inplanes_, planes, s, downsample));
+    } else {
+      stage->push_back(BasicBlock(inplanes_, planes, s, downsample));
+    }
+    inplanes_ = planes * expansion;
+  }
+  return stage;
+}
+
+torch::Tensor ResNetImpl::forward(torch::Tensor x) {
+  x = torch::relu(bn1(conv1(x)));
+  if (spec_.stem == Stem::kImagenet) {
+    x = torch::max_pool2d(x, /*kernel_size=*/3, /*stride=*/2, /*padding=*/1);
+  }
+  x = layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
+  x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
+  return fc(x);
+}
+
+ResNet make_resnet(const std::string& arch, int64_t num_classes) {
+  return ResNet(parse_architecture(arch), num_classes);
+}
+
+}  // namespace swa

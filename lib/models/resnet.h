@@ -1,0 +1,33 @@
+// The ResNet family with torchvision's module structure: state_dict keys, shapes, dtypes and
+// order equal torchvision.models.resnet{18,...,152}(num_classes=N) for the imagenet stem.
+// Initialisation follows torchvision (Kaiming-normal fan_out convs, BN weight 1 / bias 0).
+#pragma once
+#include <torch/torch.h>
+
+#include "lib/models/architecture.h"
+
+namespace swa {
+
+class ResNetImpl : public torch::nn::Module {
+ public:
+  ResNetImpl(const ResNetSpec& spec, int64_t num_classes);
+  torch::Tensor forward(torch::Tensor x);
+  const ResNetSpec& spec() const { return spec_; }
+  int64_t num_classes() const { return num_classes_; }
+
+ private:
+  torch::nn::Sequential make_stage(int64_t planes, int blocks, int64_t stride);
+
+  ResNetSpec spec_;
+  int64_t num_classes_;
+  int64_t inplanes_;
+  torch::nn::Conv2d conv1{nullptr};
+  torch::nn::BatchNorm2d bn1{nullptr};
+  torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
+  torch::nn::Linear fc{nullptr};
+};
+TORCH_MODULE(ResNet);
+
+ResNet make_resnet(const std::string& arch, int64_t num_classes);
+
+}  // namespace swa

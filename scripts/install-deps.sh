@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs every Debian package the toolkit builds, tests and benchmarks with.
+# This list is the single source of truth for dependencies (README, CI and the demo call it).
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build
+  libtorch-dev            # LibTorch 1.13 (CPU)
+  libhdf5-dev             # HDF5, the native snapshot format
+  libcli11-dev            # command-line parsing
+  libboost-filesystem-dev # unique temp names for atomic writes
+  nlohmann-json3-dev      # JSON: metadata, --json, safetensors header
+  libssl-dev              # SHA-256 of input files (OpenSSL EVP)
+  catch2                  # unit tests (v2)
+  python3-torch python3-torchvision python3-h5py python3-numpy  # interop tests and benchmarks
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present" >&2
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+"${sudo_cmd[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

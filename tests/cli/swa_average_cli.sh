@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# swa-average as a user runs it: exit codes, messages, and nothing half-written.
+set -u
+bin="$1"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+pass=0
+
+check() {  # check NAME EXPECTED_CODE EXPECTED_TEXT -- command...
+  local name="$1" want="$2" text="$3"
+  shift 4
+  local out
+  out=$("$@" 2>&1)
+  local code=$?
+  if [ "$code" -ne "$want" ] || ! grep -qF -- "$text" <<<"$out"; then
+    echo "FAIL: $name: exit $code (want $want), output:"
+    echo "$out" | sed 's/^/    /'
+    failures=$((failures + 1))
+  else
+    pass=$((pass + 1))
+  fi
+}
+
+"$bin/swa-make-samples" --arch resnet18-cifar-w4 --count 4 --out "$work/run" --threads 1 2>/dev/null
+"$bin/swa-make-samples" --arch resnet18-cifar-w8 --count 1 --out "$work/other" --threads 1 2>/dev/null
+
+check "help lists examples" 0 "Examples:" -- "$bin/swa-average" --help
+check "a folder averages to .pt" 0 "4 snapshots (uniform)" -- "$bin/swa-average" "$work/run" -o "$work/swa.pt"
+check "bn warning" 0 "run swa-bn" -- "$bin/swa-average" "$work/run" -o "$work/swa.h5"
+check "a quoted glob with --last" 0 "2 snapshots" -- "$bin/swa-average" "$work/run/*.h5" --last 2 -o "$work/last2.safetensors"
+check "ema" 0 "ema:0.9" -- "$bin/swa-average" "$work/run" --ema 0.9 -o "$work/ema.h5"
+check "softmax weighting" 0 "softmax:val_acc:0.5" -- "$bin/swa-average" "$work/run" --weighting softmax:val_acc:0.5 -o "$work/soft.h5"
+check "soft threshold reports sparsity" 0 "sparsity" -- "$bin/swa-average" "$work/run" --soft-threshold 0.01 -o "$work/st.h5"
+check "json on stdout" 0 '"bn_state": "averaged"' -- "$bin/swa-average" "$work/run" -o "$work/j.h5" --json -
+check "layers + base" 0 "from base" -- "$bin/swa-average" "$work/run" --layers '^fc\.' --base "$work/run/cycle-0001.h5" -o "$work/fc.pt"
+
+check "missing input" 1 "no such file" -- "$bin/swa-average" "$work/nope.h5" -o "$work/x.pt"
+check "architecture mismatch" 1 "architecture" -- "$bin/swa-average" "$work/run/cycle-0001.h5" "$work/other/cycle-0001.h5" -o "$work/x.pt"
+check "output is an input" 1 "overwrite" -- "$bin/swa-average" "$work/run" -o "$work/run/cycle-0002.h5"
+check "missing output folder" 1 "does not exist" -- "$bin/swa-average" "$work/run" -o "$work/missing/x.pt"
+check "unknown output extension" 1 "unknown snapshot extension" -- "$bin/swa-average" "$work/run" -o "$work/x.bin"
+check "wrong weight count" 1 "3 weights for 4" -- "$bin/swa-average" "$work/run" --weights 1,2,3 -o "$work/x.pt"
+check "conflicting weightings" 1 "exclude each other" -- "$bin/swa-average" "$work/run" --weights 1,2,3,4 --ema 0.5 -o "$work/x.pt"
+check "bad regex" 1 "not a valid regex" -- "$bin/swa-average" "$work/run" --layers '(' -o "$work/x.pt"
+check "usage error keeps CLI11's code" 106 "output is required" -- "$bin/swa-average" "$work/run"
+
+cp "$work/run/cycle-0001.h5" "$work/trunc.h5"
+truncate -s 20000 "$work/trunc.h5"
+check "truncated input" 1 "trunc.h5" -- "$bin/swa-average" "$work/run/cycle-0002.h5" "$work/trunc.h5" -o "$work/x.pt"
+
+if ls -a "$work" | grep -q -e '^x\.' -e '\.tmp-'; then
+  echo "FAIL: a failed run left a file behind:"; ls -a "$work"
+  failures=$((failures + 1))
+fi
+echo "$pass passed, $failures failed"
+[ "$failures" -eq 0 ]

@@ -1,0 +1,27 @@
+#include "tools/common/run_tool.h"
+
+#include <iostream>
+
+#include "formats/input_error.h"
+
+namespace swa {
+
+int run_tool(CLI::App& app, int argc, char** argv, const std::function<int()>& body) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  const std::string name = app.get_name();
+  try {
+    return body();
+  } catch (const InputError& e) {
+    std::cerr << name << ": error: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << name << ": internal error: " << e.what() << "\n";
+    return kExitInternal;
+  }
+}
+
+}  // namespace swa

@@ -1,0 +1,20 @@
+// The one place where tools turn exceptions into messages and exit codes:
+//   0 ok, 1 bad input (InputError), 3 a quality gate failed, 4 internal error;
+//   CLI11's own codes (100-127) for usage errors.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+namespace swa {
+
+constexpr int kExitOk = 0;
+constexpr int kExitBadInput = 1;
+constexpr int kExitGateFailed = 3;
+constexpr int kExitInternal = 4;
+
+// Parses argv into `app`, then runs `body`; returns the process exit code.
+int run_tool(CLI::App& app, int argc, char** argv, const std::function<int()>& body);
+
+}  // namespace swa
