@@ -7,8 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 counts=("${@:-10 40}")
 [ $# -gt 0 ] || counts=(10 40)
-bash scripts/build.sh
-bin=${SWA_BUILD_DIR:-build}
+# SWA_BIN: a folder with already-built tools (skips the build).
+if [ -z "${SWA_BIN:-}" ]; then bash scripts/build.sh; fi
+bin=${SWA_BIN:-${SWA_BUILD_DIR:-build}}
 work=${SWA_BENCH_DIR:-/tmp/swa-bench}
 repeats=${REPEATS:-3}
 mkdir -p "$work"
@@ -30,7 +31,7 @@ measure() {
 max=0
 for n in "${counts[@]}"; do [ "$n" -gt "$max" ] && max=$n; done
 for fmt in h5 pt; do
-  have=$(ls "$work/$fmt" 2>/dev/null | wc -l)
+  have=$( (find "$work/$fmt" -name "cycle-*" 2>/dev/null || true) | wc -l)
   if [ "$have" -lt "$max" ]; then
     rm -rf "$work/$fmt"
     "$bin/swa-make-samples" --arch resnet50 --count "$max" --out "$work/$fmt" --format "$fmt" 2>/dev/null

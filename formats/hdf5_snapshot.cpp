@@ -312,19 +312,27 @@ class Hdf5SnapshotReader final : public SnapshotReader {
     const TensorInfo* info = find(key);
     if (!info) throw InputError(path_, key, "no such tensor in this snapshot");
     torch::Tensor t = torch::empty(info->shape, torch::TensorOptions().dtype(info->dtype));
+    read_into(key, t);
+    return t;
+  }
+
+  void read_into(const std::string& key, torch::Tensor& out) override {
+    const TensorInfo* info = find(key);
+    if (!info) throw InputError(path_, key, "no such tensor in this snapshot");
+    TORCH_CHECK(out.is_contiguous() && out.scalar_type() == info->dtype && out.sizes().vec() == info->shape,
+                "read_into: buffer does not match ", key);
     const std::string name = "/tensors/" + key;
     Hid ds(H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
     if (!ds.valid()) throw InputError(path_, key, "cannot open dataset: " + hdf5_error_text());
-    if (info->numel() == 0) return t;
+    if (info->numel() == 0) return;
     Hid mem_type = file_type_for(info->dtype);
-    if (H5Dread(ds.get(), mem_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) < 0) {
+    if (H5Dread(ds.get(), mem_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data_ptr()) < 0) {
       const std::string why = hdf5_error_text();
       if (why.find("checksum") != std::string::npos || why.find("Fletcher32") != std::string::npos) {
         throw InputError(path_, key, "checksum mismatch: the stored bytes are corrupt (" + why + ")");
       }
       throw InputError(path_, key, "cannot read data (truncated or corrupt file?): " + why);
     }
-    return t;
   }
 
  private:

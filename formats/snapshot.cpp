@@ -62,6 +62,10 @@ const TensorInfo* SnapshotReader::find(const std::string& key) const {
   return nullptr;
 }
 
+void SnapshotReader::read_into(const std::string& key, torch::Tensor& out) {
+  out.copy_(read(key));
+}
+
 std::unique_ptr<SnapshotReader> open_snapshot(const std::string& path) {
   switch (format_for_path(path)) {
     case SnapshotFormat::kHdf5: return open_hdf5_snapshot(path);

@@ -49,6 +49,9 @@ class SnapshotReader {
   // A contiguous CPU tensor that owns its memory. Throws InputError naming the file and tensor
   // when the data cannot be read or fails its checksum.
   virtual torch::Tensor read(const std::string& key) = 0;
+  // Reads into `out`, a contiguous CPU tensor of the tensor's dtype and shape that the caller
+  // reuses across calls (no allocation, no page faults on the hot path).
+  virtual void read_into(const std::string& key, torch::Tensor& out);
 
  protected:
   explicit SnapshotReader(std::string path) : path_(std::move(path)) {}

@@ -138,17 +138,27 @@ class TorchPickleSnapshotReader final : public SnapshotReader {
   }
 
   torch::Tensor read(const std::string& key) override {
+    const torch::Tensor& view = mapped(key);
+    torch::Tensor owned = view.clone(at::MemoryFormat::Contiguous);
+    file_.release(view.storage().data(), view.storage().nbytes());
+    return owned;
+  }
+
+  void read_into(const std::string& key, torch::Tensor& out) override {
+    const torch::Tensor& view = mapped(key);
+    out.copy_(view);
+    file_.release(view.storage().data(), view.storage().nbytes());
+  }
+
+ private:
+  // The tensor as a view into the mapping.
+  const torch::Tensor& mapped(const std::string& key) const {
     for (size_t i = 0; i < layout_.size(); ++i) {
-      if (layout_[i].key != key) continue;
-      const torch::Tensor& view = tensors_[i];
-      torch::Tensor owned = view.clone(at::MemoryFormat::Contiguous);
-      file_.release(view.storage().data(), view.storage().nbytes());
-      return owned;
+      if (layout_[i].key == key) return tensors_[i];
     }
     throw InputError(path_, key, "no such tensor in this snapshot");
   }
 
- private:
   c10::IValue unpickle(caffe2::serialize::PyTorchStreamReader& zip) {
     auto [pickle_ptr, pickle_size] = zip.getRecord("data.pkl");
     const char* pickle = static_cast<const char*>(pickle_ptr.get());

@@ -8,6 +8,7 @@
 #include "formats/atomic_output.h"
 #include "formats/file_digest.h"
 #include "formats/input_error.h"
+#include "lib/averaging/weighted_sum.h"
 
 namespace swa {
 namespace {
@@ -105,7 +106,7 @@ AverageSummary average_snapshots(const AverageRequest& req) {
   }
 
   // Hash the inputs on another core while this one averages.
-  auto digests = std::async(std::launch::async, [&req] {
+  auto digests = std::async(req.hash_concurrently ? std::launch::async : std::launch::deferred, [&req] {
     std::vector<std::string> out;
     for (const auto& in : req.inputs) out.push_back(sha256_file(in));
     return out;
@@ -122,6 +123,11 @@ AverageSummary average_snapshots(const AverageRequest& req) {
   AverageSummary summary;
   bool bn_averaged = false;
   torch::NoGradGuard no_grad;
+  // Two buffers sized for the largest tensor, reused for every key: no allocation per read.
+  int64_t largest = 0;
+  for (const auto& info : layout) largest = std::max(largest, info.numel());
+  const torch::Tensor acc_storage = torch::empty({largest}, torch::kDouble);
+  torch::Tensor input_storage;
   for (const auto& info : layout) {
     const bool average = c10::isFloatingType(info.dtype) &&
                          (!layers || std::regex_search(info.key, *layers));
@@ -132,18 +138,26 @@ AverageSummary average_snapshots(const AverageRequest& req) {
       ++summary.tensors_from_base;
       continue;
     }
-    torch::Tensor acc = torch::zeros(info.shape, torch::kDouble);
-    for (size_t i : order) acc.add_(readers[i]->read(info.key), req.weights[i]);
-    if (!torch::isfinite(acc).all().item<bool>()) {
+    if (!input_storage.defined() || input_storage.scalar_type() != info.dtype) {
+      input_storage = torch::empty({largest}, info.dtype);
+    }
+    torch::Tensor acc = acc_storage.narrow(0, 0, info.numel()).view(info.shape).zero_();
+    torch::Tensor input = input_storage.narrow(0, 0, info.numel()).view(info.shape);
+    for (size_t i : order) {
+      readers[i]->read_into(info.key, input);
+      add_weighted(acc, input, req.weights[i]);
+    }
+    if (!all_finite(acc)) {
       for (size_t i : order) require_finite(readers[i]->read(info.key), req.inputs[i], info.key);
       throw InputError(req.output, info.key, "the average is not finite (weights too extreme?)");
     }
+    torch::Tensor result = acc;
     if (req.soft_threshold > 0 && is_conv_or_linear_weight(info)) {
-      acc = acc.sign() * (acc.abs() - req.soft_threshold).clamp_min(0.0);
-      summary.thresholded_elements += acc.numel();
-      summary.zero_elements += (acc == 0).sum().item<int64_t>();
+      result = acc.sign() * (acc.abs() - req.soft_threshold).clamp_min(0.0);
+      summary.thresholded_elements += result.numel();
+      summary.zero_elements += (result == 0).sum().item<int64_t>();
     }
-    writer->write(info.key, acc.to(info.dtype));
+    writer->write(info.key, result.to(info.dtype));
     ++summary.tensors_averaged;
     bn_averaged = bn_averaged || is_batchnorm_statistic(info.key);
   }

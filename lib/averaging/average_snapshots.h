@@ -25,6 +25,7 @@ struct AverageRequest {
   std::string layers_pattern;        // empty: every floating tensor
   double soft_threshold = 0.0;       // > 0: L1 shrink of averaged conv/linear weights
   WriteOptions write_options;
+  bool hash_concurrently = true;     // SHA-256 of the inputs on a second core while averaging
 };
 
 struct AverageSummary {

@@ -1,5 +1,7 @@
 #include "lib/models/resnet.h"
 
+#include "lib/models/batchnorm_folding.h"
+
 namespace swa {
 namespace {
 
@@ -10,6 +12,24 @@ torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride) 
                                .stride(stride)
                                .padding(kernel / 2)
                                .bias(false));
+}
+
+torch::Tensor conv_bn(torch::nn::Conv2d& conv, torch::nn::BatchNorm2d& bn, const torch::Tensor& x,
+                      bool folded) {
+  return folded ? conv(x) : bn(conv(x));
+}
+
+// The projection shortcut is Sequential(conv, bn), as in torchvision; identity when null.
+torch::Tensor shortcut(torch::nn::Sequential& downsample, const torch::Tensor& x, bool folded) {
+  if (downsample.is_empty()) return x;
+  if (!folded) return downsample->forward(x);
+  return downsample[0]->as<torch::nn::Conv2d>()->forward(x);
+}
+
+void fold_shortcut(torch::nn::Sequential& downsample) {
+  if (downsample.is_empty()) return;
+  fold_batchnorm_into_conv(*downsample[0]->as<torch::nn::Conv2d>(),
+                           *downsample[1]->as<torch::nn::BatchNorm2d>());
 }
 
 // Registered in torchvision's order: conv1, bn1, conv2, bn2, downsample.
@@ -26,11 +46,19 @@ class BasicBlockImpl : public torch::nn::Module {
   }
 
   torch::Tensor forward(const torch::Tensor& x) {
-    auto out = torch::relu(bn1(conv1(x)));
-    out = bn2(conv2(out));
-    auto identity = downsample.is_empty() ? x : downsample->forward(x);
-    return torch::relu(out + identity);
+    auto out = torch::relu(conv_bn(conv1, bn1, x, folded));
+    out = conv_bn(conv2, bn2, out, folded);
+    return torch::relu(out + shortcut(downsample, x, folded));
   }
+
+  void fold() {
+    fold_batchnorm_into_conv(*conv1, *bn1);
+    fold_batchnorm_into_conv(*conv2, *bn2);
+    fold_shortcut(downsample);
+    folded = true;
+  }
+
+  bool folded = false;
 
   // Declared in registration order: members are initialised, and so registered, in this order.
   torch::nn::Conv2d conv1;
@@ -58,12 +86,21 @@ class BottleneckImpl : public torch::nn::Module {
   }
 
   torch::Tensor forward(const torch::Tensor& x) {
-    auto out = torch::relu(bn1(conv1(x)));
-    out = torch::relu(bn2(conv2(out)));
-    out = bn3(conv3(out));
-    auto identity = downsample.is_empty() ? x : downsample->forward(x);
-    return torch::relu(out + identity);
+    auto out = torch::relu(conv_bn(conv1, bn1, x, folded));
+    out = torch::relu(conv_bn(conv2, bn2, out, folded));
+    out = conv_bn(conv3, bn3, out, folded);
+    return torch::relu(out + shortcut(downsample, x, folded));
   }
+
+  void fold() {
+    fold_batchnorm_into_conv(*conv1, *bn1);
+    fold_batchnorm_into_conv(*conv2, *bn2);
+    fold_batchnorm_into_conv(*conv3, *bn3);
+    fold_shortcut(downsample);
+    folded = true;
+  }
+
+  bool folded = false;
 
   torch::nn::Conv2d conv1;
   torch::nn::BatchNorm2d bn1;
@@ -123,8 +160,20 @@ torch::nn::Sequential ResNetImpl::make_stage(int64_t planes, int blocks, int64_t
   return stage;
 }
 
+void ResNetImpl::fold_batchnorm() {
+  if (folded_) return;
+  fold_batchnorm_into_conv(*conv1, *bn1);
+  for (auto* stage : {&layer1, &layer2, &layer3, &layer4}) {
+    for (auto& block : *(*stage)) {
+      if (auto* b = block.ptr()->as<BasicBlock>()) b->fold();
+      if (auto* b = block.ptr()->as<Bottleneck>()) b->fold();
+    }
+  }
+  folded_ = true;
+}
+
 torch::Tensor ResNetImpl::forward(torch::Tensor x) {
-  x = torch::relu(bn1(conv1(x)));
+  x = torch::relu(conv_bn(conv1, bn1, x, folded_));
   if (spec_.stem == Stem::kImagenet) {
     x = torch::max_pool2d(x, /*kernel_size=*/3, /*stride=*/2, /*padding=*/1);
   }
@@ -135,6 +184,13 @@ torch::Tensor ResNetImpl::forward(torch::Tensor x) {
 
 ResNet make_resnet(const std::string& arch, int64_t num_classes) {
   return ResNet(parse_architecture(arch), num_classes);
+}
+
+void use_channels_last(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : module.parameters()) {
+    if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+  }
 }
 
 }  // namespace swa

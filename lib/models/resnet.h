@@ -13,12 +13,17 @@ class ResNetImpl : public torch::nn::Module {
   ResNetImpl(const ResNetSpec& spec, int64_t num_classes);
   torch::Tensor forward(torch::Tensor x);
   const ResNetSpec& spec() const { return spec_; }
+  // For inference only: folds every BatchNorm into the convolution before it (using the running
+  // statistics) and skips the BatchNorms from then on. Predictions stay the same up to rounding.
+  void fold_batchnorm();
+  bool folded() const { return folded_; }
   int64_t num_classes() const { return num_classes_; }
 
  private:
   torch::nn::Sequential make_stage(int64_t planes, int blocks, int64_t stride);
 
   ResNetSpec spec_;
+  bool folded_ = false;
   int64_t num_classes_;
   int64_t inplanes_;
   torch::nn::Conv2d conv1{nullptr};
@@ -29,5 +34,8 @@ class ResNetImpl : public torch::nn::Module {
 TORCH_MODULE(ResNet);
 
 ResNet make_resnet(const std::string& arch, int64_t num_classes);
+
+// Stores every 4-d parameter and buffer channels_last: the fast layout for CPU convolutions.
+void use_channels_last(torch::nn::Module& module);
 
 }  // namespace swa

@@ -18,6 +18,27 @@ void add_json_option(CLI::App& app, std::string& target) {
   app.add_option("--json", target, "Write machine-readable JSON to FILE, or '-' for stdout");
 }
 
+void add_data_options(CLI::App& app, std::string& dir, int64_t& validation_size) {
+  app.add_option("--data", dir,
+                 "CIFAR-10 binary folder (data_batch_*.bin, test_batch.bin; or its "
+                 "cifar-10-batches-bin/ parent)")
+      ->envname("SWA_DATA");
+  app.add_option("--val-size", validation_size,
+                 "Training images held out for validation (stratified, fixed seed; 0: none)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+}
+
+void add_device_option(CLI::App& app, std::string& device) {
+  app.add_option("--device", device, "auto, cpu or cuda[:N]")->capture_default_str();
+}
+
+void add_batch_size_option(CLI::App& app, int64_t& batch_size) {
+  app.add_option("--batch-size", batch_size, "Images per batch")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+}
+
 void emit_json(const nlohmann::json& doc, const std::string& target) {
   if (target == "-") {
     std::cout << doc.dump(2) << std::endl;

@@ -10,6 +10,13 @@ namespace swa {
 void add_threads_option(CLI::App& app, int& threads);
 // --json FILE|- : machine-readable output ('-' is stdout).
 void add_json_option(CLI::App& app, std::string& target);
+// --data DIR (or $SWA_DATA) and --val-size N: where CIFAR-10 is and how much of its training
+// files is held out for validation.
+void add_data_options(CLI::App& app, std::string& dir, int64_t& validation_size);
+// --device auto|cpu|cuda[:N].
+void add_device_option(CLI::App& app, std::string& device);
+// --batch-size N.
+void add_batch_size_option(CLI::App& app, int64_t& batch_size);
 // Writes `doc` to stdout ('-') or atomically to a file.
 void emit_json(const nlohmann::json& doc, const std::string& target);
 

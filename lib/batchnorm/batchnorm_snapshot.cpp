@@ -1,0 +1,65 @@
+#include "lib/batchnorm/batchnorm_snapshot.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "formats/atomic_output.h"
+#include "formats/file_digest.h"
+#include "formats/input_error.h"
+#include "lib/data/image_batches.h"
+#include "lib/models/load_model.h"
+#include "lib/models/state_dict.h"
+
+namespace swa {
+
+nlohmann::json recompute_snapshot_batchnorm(const BatchNormRequest& req) {
+  const auto start = std::chrono::steady_clock::now();
+  require_writable_folder(req.output);
+  format_for_path(req.output);  // an unknown extension fails now, not after the pass
+  std::error_code ec;
+  if (std::filesystem::equivalent(req.input, req.output, ec)) {
+    throw InputError(req.output, "output would overwrite the input; choose another name");
+  }
+  LoadedModel loaded = load_model(req.input, req.arch_override);
+  ImageSet images = load_cifar10(req.data, req.split);
+  if (req.samples > 0) images = images.subset(seeded_subset(images.size(), req.samples, req.pass.seed));
+  const auto loaded_at = std::chrono::steady_clock::now();
+
+  const int64_t seen = recompute_batchnorm(loaded.model, images, req.pass);
+  const auto pass_end = std::chrono::steady_clock::now();
+
+  StateDict state;
+  for (const auto& [key, t] : state_dict(*loaded.model)) {
+    state.emplace_back(key, t.to(torch::kCPU).contiguous());
+  }
+  SnapshotMeta meta = loaded.meta;
+  meta.bn_state = bn_state::kRecomputed;
+  meta.created_utc = utc_now_iso8601();
+  meta.producer = producer_string("swa-bn");
+  nlohmann::json previous = meta.provenance;
+  meta.provenance = {{"operation", "recompute_batchnorm"},
+                     {"input", req.input},
+                     {"input_sha256", sha256_file(req.input)},
+                     {"data", req.data.dir},
+                     {"split", split_name(req.split)},
+                     {"validation_size", req.data.validation_size},
+                     {"images", seen},
+                     {"subset_seed", req.samples > 0 ? nlohmann::json(req.pass.seed) : nlohmann::json()},
+                     {"augment", req.pass.augment},
+                     {"batch_size", req.pass.batch_size},
+                     {"previous", previous}};
+  save_snapshot(req.output, meta, state);
+
+  const double pass_s = std::chrono::duration<double>(pass_end - loaded_at).count();
+  return {{"input", req.input},
+          {"output", req.output},
+          {"arch", meta.arch},
+          {"images", seen},
+          {"split", split_name(req.split)},
+          {"device", req.pass.device.str()},
+          {"pass_seconds", pass_s},
+          {"images_per_second", pass_s > 0 ? seen / pass_s : 0.0},
+          {"total_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
+}
+
+}  // namespace swa

@@ -1,0 +1,18 @@
+// Batched image transforms on uint8 [B, 3, 32, 32] tensors: no per-image loops.
+#pragma once
+#include <torch/torch.h>
+
+namespace swa {
+
+// The reference CIFAR-10 normalisation: mean (0.4914, 0.4822, 0.4465), std (0.2023, 0.1994,
+// 0.2010), applied to pixels scaled to [0, 1]. Returns float32 on the images' device.
+torch::Tensor normalize_cifar(const torch::Tensor& images_u8);
+
+// Random crop 32x32 from the image zero-padded by 4 pixels, then a horizontal flip with
+// probability 1/2, independently per image, drawn from `generator` (seeded by the caller).
+torch::Tensor augment_crop_flip(const torch::Tensor& images_u8, at::Generator generator);
+
+// A fixed, seeded subset of `count` indices out of `total` (count >= total: all, in order).
+torch::Tensor seeded_subset(int64_t total, int64_t count, uint64_t seed);
+
+}  // namespace swa

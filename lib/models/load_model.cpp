@@ -1,0 +1,29 @@
+#include "lib/models/load_model.h"
+
+#include "formats/input_error.h"
+#include "lib/models/state_dict.h"
+
+namespace swa {
+
+LoadedModel load_model(const std::string& path, const std::string& arch_override) {
+  auto reader = open_snapshot(path);
+  LoadedModel loaded;
+  loaded.meta = reader->meta();
+  const std::string arch = arch_override.empty() ? loaded.meta.arch : arch_override;
+  if (arch.empty()) {
+    throw InputError(path, "has no architecture in its metadata; pass --arch (e.g. --arch resnet50)");
+  }
+  const TensorInfo* fc = reader->find("fc.weight");
+  if (!fc || fc->shape.size() != 2) throw InputError(path, "fc.weight", "missing: not a ResNet snapshot");
+  if (loaded.meta.num_classes <= 0) loaded.meta.num_classes = fc->shape[0];
+  try {
+    loaded.model = ResNet(parse_architecture(arch), loaded.meta.num_classes);
+  } catch (const InputError& e) {
+    throw InputError(path, e.what());
+  }
+  loaded.meta.arch = loaded.model->spec().name();
+  load_state_dict(*loaded.model, read_state_dict(*reader), path);
+  return loaded;
+}
+
+}  // namespace swa

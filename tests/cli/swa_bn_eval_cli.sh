@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# swa-bn and swa-eval as a user runs them: messages and exit codes on bad input, the warning on
+# averaged BatchNorm statistics, nothing written on failure.
+set -u
+bin="$1"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+pass=0
+check() {  # check NAME EXPECTED_CODE EXPECTED_TEXT -- command...
+  local name="$1" want="$2" text="$3"
+  shift 4
+  local out code
+  out=$("$@" 2>&1); code=$?
+  if [ "$code" -ne "$want" ] || ! grep -qF -- "$text" <<<"$out"; then
+    echo "FAIL: $name: exit $code (want $want), output:"; echo "$out" | sed 's/^/    /'
+    failures=$((failures + 1))
+  else
+    pass=$((pass + 1))
+  fi
+}
+
+"$bin/swa-make-samples" --arch resnet18-cifar-w4 --count 2 --out "$work/run" --threads 1 2>/dev/null
+"$bin/swa-average" "$work/run" -o "$work/swa.h5" 2>/dev/null
+# A tiny CIFAR-10 folder in the official layout (labels cycle 0..9, seeded noise).
+/usr/bin/python3 - "$work/cifar" <<'PY'
+import os, sys, random
+d = sys.argv[1]; os.makedirs(d)
+rnd = random.Random(0)
+for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(b"".join(bytes([i % 10]) + rnd.randbytes(3072) for i in range(10000)))
+open(os.path.join(d, "batches.meta.txt"), "w").write("\n".join("abcdefghij") + "\n")
+PY
+
+check "swa-bn help" 0 "update_bn" -- "$bin/swa-bn" --help
+check "swa-bn writes recomputed statistics" 0 "bn_state=recomputed" -- \
+  "$bin/swa-bn" "$work/swa.h5" --data "$work/cifar" --samples 1000 -o "$work/bn.pt"
+/usr/bin/python3 -c "import torch,sys; sd=torch.load(sys.argv[1]); torch.save(dict(sd), sys.argv[2])" "$work/bn.pt" "$work/bare.pt" 2>/dev/null || true
+check "swa-eval warns about averaged statistics" 0 "WARNING: BatchNorm statistics" -- \
+  "$bin/swa-eval" "$work/swa.h5" --data "$work/cifar" --split val --val-size 1000
+check "swa-eval prints the table" 0 "top-1" -- "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar"
+check "swa-eval json" 0 '"top1"' -- "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar" --json -
+check "data from SWA_DATA" 0 "top-1" -- env SWA_DATA="$work/cifar" "$bin/swa-eval" "$work/bn.pt"
+
+check "missing data folder" 1 "prepare.sh" -- "$bin/swa-bn" "$work/swa.h5" --data "$work/nope" -o "$work/x.pt"
+check "no data given" 1 "--data" -- env -u SWA_DATA "$bin/swa-eval" "$work/bn.pt"
+check "unknown split" 1 "unknown split" -- "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar" --split dev
+check "cuda without cuda" 1 "no CUDA device" -- "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar" --device cuda
+check "missing output folder" 1 "does not exist" -- "$bin/swa-bn" "$work/swa.h5" --data "$work/cifar" -o "$work/no/x.pt"
+check "output equal to input" 1 "overwrite" -- "$bin/swa-bn" "$work/swa.h5" --data "$work/cifar" -o "$work/swa.h5"
+check "a bare .pt needs --arch" 1 "--arch" -- "$bin/swa-eval" "$work/bare.pt" --data "$work/cifar"
+truncate -s 1000 "$work/cifar/test_batch.bin"
+check "truncated batch file" 1 "test_batch.bin: is 1000 bytes" -- "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar"
+
+if ls -a "$work" | grep -q -e '^x\.' -e '\.tmp-'; then
+  echo "FAIL: a failed run left a file behind"; ls -a "$work"; failures=$((failures + 1))
+fi
+echo "$pass passed, $failures failed"
+[ "$failures" -eq 0 ]

@@ -1,0 +1,122 @@
+#!/usr/bin/python3
+"""swa-bn and swa-eval against PyTorch on the same files, images, order and batch size.
+
+A synthetic CIFAR-10 folder (official binary layout) and a torchvision resnet18(num_classes=10)
+snapshot written from Python; then
+  * swa-bn's statistics equal torch.optim.swa_utils.update_bn's (relative error <= 1e-4),
+  * swa-eval's accuracy and NLL equal a plain PyTorch evaluation of the same checkpoint.
+Exit 77 (skipped) when torch/torchvision are not installed.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+try:
+    import numpy as np
+    import torch
+    import torchvision
+    from torch.optim.swa_utils import update_bn
+except ImportError as e:  # pragma: no cover
+    print(f"skipped: {e}")
+    sys.exit(77)
+
+BIN = sys.argv[1]
+MEAN = torch.tensor([0.4914, 0.4822, 0.4465]).view(1, 3, 1, 1)
+STD = torch.tensor([0.2023, 0.1994, 0.2010]).view(1, 3, 1, 1)
+failures, passes = [], 0
+torch.set_num_threads(2)
+
+
+def check(name, ok, detail=""):
+    global passes
+    if ok:
+        passes += 1
+    else:
+        failures.append(name)
+        print(f"FAIL: {name} {detail}")
+
+
+def run(*args):
+    p = subprocess.run([os.path.join(BIN, args[0]), *args[1:]], capture_output=True, text=True)
+    check(f"{args[0]} exits 0", p.returncode == 0, p.stderr[-2000:])
+    return p
+
+
+def write_cifar(folder):
+    """Smooth random images (so BatchNorm statistics are not trivial) with labels 0..9."""
+    rng = np.random.default_rng(0)
+    os.makedirs(folder)
+    for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
+        labels = rng.integers(0, 10, 10000, dtype=np.uint8)
+        base = rng.integers(0, 256, (10000, 3, 4, 4)).astype(np.float32)
+        images = np.kron(base, np.ones((1, 1, 8, 8), dtype=np.float32))
+        images += rng.normal(0, 20, images.shape)
+        pixels = np.clip(images, 0, 255).astype(np.uint8).reshape(10000, 3072)
+        with open(os.path.join(folder, name), "wb") as f:
+            f.write(np.concatenate([labels[:, None], pixels], axis=1).tobytes())
+    with open(os.path.join(folder, "batches.meta.txt"), "w") as f:
+        f.write("\n".join(["airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
+                           "horse", "ship", "truck"]) + "\n")
+
+
+def read_split(folder, files):
+    raw = np.concatenate([np.fromfile(os.path.join(folder, f), dtype=np.uint8).reshape(-1, 3073)
+                          for f in files])
+    images = torch.from_numpy(raw[:, 1:].reshape(-1, 3, 32, 32).copy())
+    return images, torch.from_numpy(raw[:, 0].astype(np.int64))
+
+
+def normalize(u8):
+    return (u8.float() / 255 - MEAN) / STD
+
+
+with tempfile.TemporaryDirectory() as d:
+    data = os.path.join(d, "cifar")
+    write_cifar(data)
+    torch.manual_seed(0)
+    model = torchvision.models.resnet18(num_classes=10)
+    ckpt = os.path.join(d, "model.pt")
+    torch.save(dict(model.state_dict()), ckpt)
+
+    # swa-bn on 2,000 seeded training images (validation hold-out off), batch 250.
+    out = os.path.join(d, "bn.pt")
+    run("swa-bn", ckpt, "--arch", "resnet18", "--data", data, "--val-size", "0",
+        "--samples", "2000", "--seed", "7", "--batch-size", "250", "-o", out)
+    train_images, _ = read_split(data, [f"data_batch_{i}.bin" for i in range(1, 6)])
+    subset = torch.randperm(50000, generator=torch.Generator().manual_seed(7))[:2000]
+    batches = [normalize(train_images[subset[i:i + 250]]) for i in range(0, 2000, 250)]
+    update_bn(batches, model)
+    ours = torch.load(out)
+    worst = 0.0
+    for key, ref in model.state_dict().items():
+        if key.endswith("running_mean") or key.endswith("running_var"):
+            # Relative error of the tensor: ||ours - ref|| / ||ref||.
+            rel = ((ours[key].double() - ref.double()).norm() / ref.double().norm()).item()
+            worst = max(worst, rel)
+        elif key.endswith("num_batches_tracked"):
+            check(f"{key} counts batches", ours[key].item() == ref.item() == 8, f"{ours[key]} vs {ref}")
+        else:
+            check(f"{key} unchanged", torch.equal(ours[key], ref))
+    check("BN statistics equal update_bn's (rel. error <= 1e-4)", worst <= 1e-4, f"worst {worst:.2e}")
+    print(f"BN statistics: worst relative error {worst:.2e} over {sum(k.endswith('running_var') for k in ours)} BatchNorms")
+
+    # swa-eval on the test split against a plain PyTorch evaluation of the same file.
+    report = json.loads(run("swa-eval", out, "--arch", "resnet18", "--data", data,
+                            "--batch-size", "500", "--json", "-").stdout)
+    test_images, test_labels = read_split(data, ["test_batch.bin"])
+    model.load_state_dict(ours)
+    model.eval()
+    with torch.no_grad():
+        logits = torch.cat([model(normalize(test_images[i:i + 500])) for i in range(0, 10000, 500)])
+    acc = 100 * (logits.argmax(1) == test_labels).double().mean().item()
+    nll = torch.nn.functional.cross_entropy(logits.double(), test_labels).item()
+    m = report["metrics"]
+    check("accuracy equals PyTorch's (within one image)", abs(m["top1"] - acc) <= 0.01,
+          f"{m['top1']} vs {acc}")
+    check("NLL equals PyTorch's (rel. 1e-4)", abs(m["nll"] - nll) <= 1e-4 * nll, f"{m['nll']} vs {nll}")
+    check("bn_state recorded as recomputed", report["bn_state"] == "recomputed")
+
+print(f"{passes} passed, {len(failures)} failed")
+sys.exit(1 if failures else 0)

@@ -1,0 +1,162 @@
+#include <catch2/catch.hpp>
+
+#include "lib/batchnorm/recompute_batchnorm.h"
+#include "lib/data/image_batches.h"
+#include "lib/evaluation/classification_metrics.h"
+#include "lib/evaluation/predict.h"
+#include "test_support.h"
+
+using namespace swa;
+using namespace swa::test;
+
+namespace {
+
+ResNet tiny_model_with_random_statistics(uint64_t seed) {
+  torch::manual_seed(seed);
+  auto model = make_resnet("resnet18-cifar-w4", 10);
+  torch::NoGradGuard no_grad;
+  for (auto& m : model->modules(false)) {
+    if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
+      bn->running_mean.normal_(0, 0.5);
+      bn->running_var.uniform_(0.5, 2);
+      bn->weight.uniform_(0.5, 1.5);
+      bn->bias.normal_(0, 0.2);
+    }
+  }
+  return model;
+}
+
+ImageSet random_images(int64_t n) {
+  return {torch::randint(0, 256, {n, 3, 32, 32}, torch::kLong).to(torch::kUInt8),
+          torch::randint(0, 10, {n}, torch::kLong)};
+}
+
+}  // namespace
+
+TEST_CASE("BatchNorm re-estimation equals the cumulative average of per-batch statistics") {
+  auto model = tiny_model_with_random_statistics(1);
+  const auto data = random_images(70);  // batches of 32, 32, 6: the last one counts as much
+  BatchNormPassOptions opts;
+  opts.batch_size = 32;
+  opts.progress = false;
+  opts.channels_last = false;
+  CHECK(recompute_batchnorm(model, data, opts) == 70);
+
+  // Direct computation for the first BatchNorm: statistics of conv1's output per batch.
+  torch::NoGradGuard no_grad;
+  auto w = state_dict(*model)[0].second;  // conv1.weight (unchanged by the pass)
+  std::vector<torch::Tensor> means, vars;
+  for (int64_t b = 0; b < 70; b += 32) {
+    auto x = normalize_cifar(data.images.slice(0, b, std::min<int64_t>(70, b + 32)));
+    auto y = torch::conv2d(x, w, {}, 1, 1);
+    means.push_back(y.mean({0, 2, 3}));
+    vars.push_back(y.var({0, 2, 3}, /*unbiased=*/true));
+  }
+  auto want_mean = (means[0] + means[1] + means[2]) / 3;
+  auto want_var = (vars[0] + vars[1] + vars[2]) / 3;
+  auto s = state_dict(*model);
+  CHECK(s[3].first == "bn1.running_mean");
+  CHECK(torch::allclose(s[3].second, want_mean, 1e-4, 1e-5));
+  CHECK(torch::allclose(s[4].second, want_var, 1e-4, 1e-5));
+  CHECK(s[5].second.item<int64_t>() == 3);  // num_batches_tracked: one per batch
+  CHECK_FALSE(model->is_training());
+}
+
+TEST_CASE("re-estimation with channels_last gives the same statistics") {
+  auto a = tiny_model_with_random_statistics(2), b = tiny_model_with_random_statistics(2);
+  const auto data = random_images(40);
+  BatchNormPassOptions opts;
+  opts.batch_size = 16;
+  opts.progress = false;
+  opts.channels_last = false;
+  recompute_batchnorm(a, data, opts);
+  opts.channels_last = true;
+  recompute_batchnorm(b, data, opts);
+  auto sa = state_dict(*a), sb = state_dict(*b);
+  for (size_t i = 0; i < sa.size(); ++i) {
+    INFO(sa[i].first);
+    CHECK(torch::allclose(sa[i].second.to(torch::kDouble), sb[i].second.contiguous().to(torch::kDouble), 1e-4, 1e-5));
+  }
+}
+
+TEST_CASE("folding BatchNorm into the convolutions does not change the predictions") {
+  const auto data = random_images(64);
+  for (const char* arch : {"resnet18-cifar-w4", "resnet50-w4"}) {
+    INFO(arch);
+    torch::manual_seed(5);
+    auto plain = make_resnet(arch, 10);
+    {
+      torch::NoGradGuard no_grad;
+      for (auto& m : plain->modules(false)) {
+        if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
+          bn->running_mean.normal_(0, 0.5);
+          bn->running_var.uniform_(0.5, 2);
+          bn->weight.uniform_(0.5, 1.5);
+        }
+      }
+    }
+    auto folded = make_resnet(arch, 10);
+    load_state_dict(*folded, state_dict(*plain), "test");
+    PredictOptions unfolded_opts;
+    unfolded_opts.fold_batchnorm = false;
+    unfolded_opts.channels_last = false;
+    unfolded_opts.progress = false;
+    PredictOptions fast;
+    fast.batch_size = 20;
+    fast.progress = false;
+    auto a = predict_logits(plain, data.images, unfolded_opts);
+    auto b = predict_logits(folded, data.images, fast);
+    CHECK(folded->folded());
+    CHECK(torch::allclose(a, b, 1e-4, 1e-4));
+    CHECK(torch::equal(a.argmax(1), b.argmax(1)));
+  }
+}
+
+TEST_CASE("metrics on hand-made logits: top-k, NLL, ECE, per-class, confusion") {
+  // 4 images, 6 classes. Image 0 right; 1 wrong but 2nd; 2 wrong, 6th; 3 right.
+  auto logits = torch::tensor({{5.0, 0.0, 0.0, 0.0, 0.0, 0.0},
+                               {3.0, 2.0, 0.0, 0.0, 0.0, 0.0},
+                               {0.0, 5.0, 4.0, 3.0, 2.0, 1.0},
+                               {0.0, 0.0, 0.0, 9.0, 0.0, 0.0}});
+  auto labels = torch::tensor({0, 1, 0, 3}, torch::kLong);
+  auto m = classification_metrics(logits, labels);
+  CHECK(m.top1 == Approx(50.0));
+  CHECK(m.top5 == Approx(75.0));
+  auto lp = torch::log_softmax(logits.to(torch::kDouble), 1);
+  double nll = -(lp[0][0] + lp[1][1] + lp[2][0] + lp[3][3]).item<double>() / 4;
+  CHECK(m.nll == Approx(nll));
+  CHECK(m.confusion[0][0] == 1);
+  CHECK(m.confusion[0][1] == 1);
+  CHECK(m.confusion[1][0] == 1);
+  CHECK(m.per_class_accuracy[0] == Approx(50.0));
+  CHECK(m.per_class_accuracy[1] == Approx(0.0));
+  CHECK(std::isnan(m.per_class_accuracy[2]));
+
+  // ECE by hand: every image in its own confidence bin here.
+  auto p = lp.exp().amax(1);
+  std::vector<double> conf = {p[0].item<double>(), p[1].item<double>(), p[2].item<double>(), p[3].item<double>()};
+  std::vector<double> right = {1, 0, 0, 1};
+  std::map<int, std::pair<double, std::vector<double>>> bins;  // bin -> (correct count, confidences)
+  for (int i = 0; i < 4; ++i) {
+    const int b = static_cast<int>(std::ceil(conf[static_cast<size_t>(i)] * 15)) - 1;
+    bins[b].first += right[static_cast<size_t>(i)];
+    bins[b].second.push_back(conf[static_cast<size_t>(i)]);
+  }
+  double ece = 0;
+  for (auto& [b, v] : bins) {
+    const double n = static_cast<double>(v.second.size());
+    double mean_conf = 0;
+    for (double c : v.second) mean_conf += c / n;
+    ece += std::abs(v.first / n - mean_conf) * n / 4;
+  }
+  CHECK(m.ece == Approx(ece));
+}
+
+TEST_CASE("a perfectly confident, always right model has zero ECE and NLL near zero") {
+  auto labels = torch::arange(10, torch::kLong);
+  auto logits = torch::nn::functional::one_hot(labels, 10).to(torch::kFloat) * 100;
+  auto m = classification_metrics(logits, labels);
+  CHECK(m.top1 == Approx(100.0));
+  CHECK(m.ece == Approx(0.0).margin(1e-12));
+  CHECK(m.nll == Approx(0.0).margin(1e-12));
+}
