@@ -3,20 +3,21 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <boost/filesystem.hpp>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 #include "formats/input_error.h"
 
 namespace swa {
-namespace fs = boost::filesystem;
+namespace fs = std::filesystem;
 
 void require_writable_folder(const std::string& path) {
   fs::path folder = fs::path(path).parent_path();
   if (folder.empty()) folder = ".";
-  boost::system::error_code ec;
+  std::error_code ec;
   if (!fs::is_directory(folder, ec)) {
     throw InputError(path, "output folder '" + folder.string() + "' does not exist");
   }
@@ -27,9 +28,14 @@ void require_writable_folder(const std::string& path) {
 
 AtomicOutput::AtomicOutput(const std::string& final_path) : final_path_(final_path) {
   require_writable_folder(final_path);
+  // mkstemp picks a unique name and creates the file atomically, in the destination folder so
+  // that the final rename stays on one file system.
   fs::path p(final_path);
-  fs::path temp = p.parent_path() / fs::unique_path("." + p.filename().string() + ".tmp-%%%%%%%%");
-  temp_path_ = temp.string();
+  std::string temp = (p.parent_path() / ("." + p.filename().string() + ".tmp-XXXXXX")).string();
+  int fd = ::mkstemp(temp.data());
+  if (fd < 0) throw InputError(final_path, std::string("cannot create a temporary file: ") + std::strerror(errno));
+  ::close(fd);
+  temp_path_ = temp;
 }
 
 AtomicOutput::~AtomicOutput() {

@@ -408,7 +408,7 @@ class Hdf5SnapshotWriter final : public SnapshotWriter {
     silence_hdf5_errors();
     Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
     H5Pset_file_locking(fapl.get(), false, true);
-    file_ = Hid(H5Fcreate(output_.temp_path().c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get()),
+    file_ = Hid(H5Fcreate(output_.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()),
                 H5Fclose);
     if (!file_.valid()) fail("cannot create file");
     tensors_ = Hid(H5Gcreate2(file_.get(), "tensors", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),

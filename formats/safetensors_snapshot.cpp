@@ -188,7 +188,7 @@ class SafetensorsSnapshotWriter final : public SnapshotWriter {
   SafetensorsSnapshotWriter(const std::string& path, const TensorLayout& layout)
       : output_(path),
         layout_(layout),
-        fd_(::open(output_.temp_path().c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644)) {
+        fd_(::open(output_.temp_path().c_str(), O_WRONLY | O_TRUNC)) {
     if (fd_.get() < 0) throw InputError(path, std::string("cannot create: ") + std::strerror(errno));
     uint64_t offset = 0;
     for (const auto& info : layout_) {

@@ -8,7 +8,6 @@ packages=(
   libtorch-dev            # LibTorch 1.13 (CPU)
   libhdf5-dev             # HDF5, the native snapshot format
   libcli11-dev            # command-line parsing
-  libboost-filesystem-dev # unique temp names for atomic writes
   nlohmann-json3-dev      # JSON: metadata, --json, safetensors header
   libssl-dev              # SHA-256 of input files (OpenSSL EVP)
   catch2                  # unit tests (v2)

@@ -13,14 +13,15 @@ int64_t recompute_batchnorm(ResNet& model, const ImageSet& data,
   model->to(options.device);
   if (options.channels_last) use_channels_last(*model);
 
-  std::vector<std::pair<torch::nn::BatchNorm2dImpl*, c10::optional<double>>> momenta;
+  using Momentum = std::decay_t<decltype(std::declval<torch::nn::BatchNormOptions>().momentum())>;
+  std::vector<std::pair<torch::nn::BatchNorm2dImpl*, Momentum>> momenta;
   for (auto& m : model->modules(/*include_self=*/false)) {
     if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
       bn->running_mean.zero_();
       bn->running_var.fill_(1);
       bn->num_batches_tracked.zero_();
       momenta.emplace_back(bn, bn->options.momentum());
-      bn->options.momentum(c10::nullopt);
+      bn->options.momentum(Momentum{});  // None: a cumulative average
     }
   }
   if (momenta.empty()) return 0;
