@@ -308,19 +308,8 @@ class Hdf5SnapshotReader final : public SnapshotReader {
     read_layout();
   }
 
-  torch::Tensor read(const std::string& key) override {
-    const TensorInfo* info = find(key);
-    if (!info) throw InputError(path_, key, "no such tensor in this snapshot");
-    torch::Tensor t = torch::empty(info->shape, torch::TensorOptions().dtype(info->dtype));
-    read_into(key, t);
-    return t;
-  }
-
   void read_into(const std::string& key, torch::Tensor& out) override {
-    const TensorInfo* info = find(key);
-    if (!info) throw InputError(path_, key, "no such tensor in this snapshot");
-    TORCH_CHECK(out.is_contiguous() && out.scalar_type() == info->dtype && out.sizes().vec() == info->shape,
-                "read_into: buffer does not match ", key);
+    const TensorInfo* info = &checked_target(key, out);
     const std::string name = "/tensors/" + key;
     Hid ds(H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
     if (!ds.valid()) throw InputError(path_, key, "cannot open dataset: " + hdf5_error_text());

@@ -103,19 +103,8 @@ class SafetensorsSnapshotReader final : public SnapshotReader {
     parse_entries(header, file_size - data_start_);
   }
 
-  torch::Tensor read(const std::string& key) override {
-    const TensorInfo* info = find(key);
-    if (!info) throw InputError(path_, key, "no such tensor in this snapshot");
-    torch::Tensor t = torch::empty(info->shape, torch::TensorOptions().dtype(info->dtype));
-    read_into(key, t);
-    return t;
-  }
-
   void read_into(const std::string& key, torch::Tensor& out) override {
-    const TensorInfo* info = find(key);
-    if (!info) throw InputError(path_, key, "no such tensor in this snapshot");
-    TORCH_CHECK(out.is_contiguous() && out.scalar_type() == info->dtype && out.sizes().vec() == info->shape,
-                "read_into: buffer does not match ", key);
+    const TensorInfo* info = &checked_target(key, out);
     const size_t index = static_cast<size_t>(info - layout_.data());
     read_exact(fd_.get(), out.data_ptr(), static_cast<size_t>(info->nbytes()),
                data_start_ + offsets_[index], path_, "tensor '" + key + "'");

@@ -62,8 +62,20 @@ const TensorInfo* SnapshotReader::find(const std::string& key) const {
   return nullptr;
 }
 
-void SnapshotReader::read_into(const std::string& key, torch::Tensor& out) {
-  out.copy_(read(key));
+torch::Tensor SnapshotReader::read(const std::string& key) {
+  const TensorInfo* info = find(key);
+  if (!info) throw InputError(path_, key, "no such tensor in this snapshot");
+  torch::Tensor t = torch::empty(info->shape, torch::TensorOptions().dtype(info->dtype));
+  read_into(key, t);
+  return t;
+}
+
+const TensorInfo& SnapshotReader::checked_target(const std::string& key, const torch::Tensor& out) const {
+  const TensorInfo* info = find(key);
+  if (!info) throw InputError(path_, key, "no such tensor in this snapshot");
+  TORCH_CHECK(out.is_contiguous() && out.scalar_type() == info->dtype && out.sizes().vec() == info->shape,
+              "read_into: the buffer does not match tensor ", key);
+  return *info;
 }
 
 std::unique_ptr<SnapshotReader> open_snapshot(const std::string& path) {

@@ -47,14 +47,16 @@ class SnapshotReader {
   // nullptr when the snapshot has no such tensor.
   const TensorInfo* find(const std::string& key) const;
   // A contiguous CPU tensor that owns its memory. Throws InputError naming the file and tensor
-  // when the data cannot be read or fails its checksum.
-  virtual torch::Tensor read(const std::string& key) = 0;
+  // when the data cannot be read or fails its checksum. By default: allocate, then read_into.
+  virtual torch::Tensor read(const std::string& key);
   // Reads into `out`, a contiguous CPU tensor of the tensor's dtype and shape that the caller
   // reuses across calls (no allocation, no page faults on the hot path).
-  virtual void read_into(const std::string& key, torch::Tensor& out);
+  virtual void read_into(const std::string& key, torch::Tensor& out) = 0;
 
  protected:
   explicit SnapshotReader(std::string path) : path_(std::move(path)) {}
+  // The layout entry for `key`, checking that `out` fits it; throws InputError for a missing key.
+  const TensorInfo& checked_target(const std::string& key, const torch::Tensor& out) const;
   std::string path_;
   SnapshotMeta meta_;
   TensorLayout layout_;

@@ -1,26 +1,6 @@
 #!/usr/bin/env bash
 # swa-average as a user runs it: exit codes, messages, and nothing half-written.
-set -u
-bin="$1"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-pass=0
-
-check() {  # check NAME EXPECTED_CODE EXPECTED_TEXT -- command...
-  local name="$1" want="$2" text="$3"
-  shift 4
-  local out
-  out=$("$@" 2>&1)
-  local code=$?
-  if [ "$code" -ne "$want" ] || ! grep -qF -- "$text" <<<"$out"; then
-    echo "FAIL: $name: exit $code (want $want), output:"
-    echo "$out" | sed 's/^/    /'
-    failures=$((failures + 1))
-  else
-    pass=$((pass + 1))
-  fi
-}
+source "$(dirname "$0")/cli_harness.sh"
 
 "$bin/swa-make-samples" --arch resnet18-cifar-w4 --count 4 --out "$work/run" --threads 1 2>/dev/null
 "$bin/swa-make-samples" --arch resnet18-cifar-w8 --count 1 --out "$work/other" --threads 1 2>/dev/null
@@ -49,9 +29,5 @@ cp "$work/run/cycle-0001.h5" "$work/trunc.h5"
 truncate -s 20000 "$work/trunc.h5"
 check "truncated input" 1 "trunc.h5" -- "$bin/swa-average" "$work/run/cycle-0002.h5" "$work/trunc.h5" -o "$work/x.pt"
 
-if ls -a "$work" | grep -q -e '^x\.' -e '\.tmp-'; then
-  echo "FAIL: a failed run left a file behind:"; ls -a "$work"
-  failures=$((failures + 1))
-fi
-echo "$pass passed, $failures failed"
-[ "$failures" -eq 0 ]
+nothing_left_behind
+finish

@@ -1,24 +1,7 @@
 #!/usr/bin/env bash
 # swa-bn and swa-eval as a user runs them: messages and exit codes on bad input, the warning on
 # averaged BatchNorm statistics, nothing written on failure.
-set -u
-bin="$1"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-pass=0
-check() {  # check NAME EXPECTED_CODE EXPECTED_TEXT -- command...
-  local name="$1" want="$2" text="$3"
-  shift 4
-  local out code
-  out=$("$@" 2>&1); code=$?
-  if [ "$code" -ne "$want" ] || ! grep -qF -- "$text" <<<"$out"; then
-    echo "FAIL: $name: exit $code (want $want), output:"; echo "$out" | sed 's/^/    /'
-    failures=$((failures + 1))
-  else
-    pass=$((pass + 1))
-  fi
-}
+source "$(dirname "$0")/cli_harness.sh"
 
 "$bin/swa-make-samples" --arch resnet18-cifar-w4 --count 2 --out "$work/run" --threads 1 2>/dev/null
 "$bin/swa-average" "$work/run" -o "$work/swa.h5" 2>/dev/null
@@ -53,8 +36,5 @@ check "a bare .pt needs --arch" 1 "--arch" -- "$bin/swa-eval" "$work/bare.pt" --
 truncate -s 1000 "$work/cifar/test_batch.bin"
 check "truncated batch file" 1 "test_batch.bin: is 1000 bytes" -- "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar"
 
-if ls -a "$work" | grep -q -e '^x\.' -e '\.tmp-'; then
-  echo "FAIL: a failed run left a file behind"; ls -a "$work"; failures=$((failures + 1))
-fi
-echo "$pass passed, $failures failed"
-[ "$failures" -eq 0 ]
+nothing_left_behind
+finish

@@ -1,14 +1,6 @@
 #!/usr/bin/env bash
 # swa-inspect as a user runs it.
-set -u
-bin="$1"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-pass=0
-expect() {  # expect NAME CONDITION_RESULT
-  if [ "$2" -eq 0 ]; then pass=$((pass + 1)); else echo "FAIL: $1"; failures=$((failures + 1)); fi
-}
+source "$(dirname "$0")/cli_harness.sh"
 
 "$bin/swa-make-samples" --arch resnet18-cifar-w4 --count 2 --out "$work/run" --threads 1 2>/dev/null
 out=$("$bin/swa-inspect" --verify "$work/run/cycle-0001.h5"); code=$?
@@ -30,5 +22,4 @@ grep -q "layer4.1.conv2.weight.*checksum" <<<"$out"; expect "names the tensor an
 
 "$bin/swa-inspect" "$work/missing.h5" >/dev/null 2>&1; code=$?
 [ $code -eq 1 ]; expect "missing file exits 1" $?
-echo "$pass passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish
