@@ -288,6 +288,20 @@ void write_string_dataset(hid_t loc, const char* name, const std::vector<std::st
 
 // ---- reader ---------------------------------------------------------------------------------
 
+// Averaging keeps every input open: HDF5's per-file metadata cache, which may grow to 32 MB,
+// would make memory grow with the number of inputs.
+void limit_caches(hid_t fapl) {
+  H5AC_cache_config_t mdc;
+  mdc.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+  if (H5Pget_mdc_config(fapl, &mdc) >= 0) {
+    mdc.set_initial_size = true;
+    mdc.initial_size = 256 * 1024;
+    mdc.min_size = 128 * 1024;
+    mdc.max_size = 2 * 1024 * 1024;
+    H5Pset_mdc_config(fapl, &mdc);
+  }
+}
+
 class Hdf5SnapshotReader final : public SnapshotReader {
  public:
   explicit Hdf5SnapshotReader(const std::string& path) : SnapshotReader(path) {
@@ -299,6 +313,7 @@ class Hdf5SnapshotReader final : public SnapshotReader {
     Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
     // Reading must work on read-only and network file systems where locks fail.
     H5Pset_file_locking(fapl.get(), false, true);
+    limit_caches(fapl.get());
     file_ = Hid(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
     if (!file_.valid()) {
       throw InputError(path, "not a readable HDF5 file (truncated, corrupt or another format): " +
