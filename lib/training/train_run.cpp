@@ -1,0 +1,373 @@
+#include "lib/training/train_run.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "formats/atomic_output.h"
+#include "formats/input_error.h"
+#include "formats/snapshot.h"
+#include "lib/data/image_batches.h"
+#include "lib/evaluation/classification_metrics.h"
+#include "lib/models/resnet.h"
+#include "lib/models/state_dict.h"
+#include "lib/runtime/device.h"
+#include "lib/runtime/progress.h"
+
+namespace swa {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kMomentumPrefix = "optimizer.momentum_buffer.";
+
+// Seeds for per-epoch randomness, so that a resumed epoch draws what it would have drawn.
+uint64_t epoch_seed(int64_t seed, int64_t epoch, int64_t stream) {
+  return static_cast<uint64_t>(seed) * 1000003u + static_cast<uint64_t>(epoch) * 7919u +
+         static_cast<uint64_t>(stream);
+}
+
+struct EpochStats {
+  double loss_sum = 0;
+  int64_t correct = 0, seen = 0;
+  double loss() const { return seen ? loss_sum / static_cast<double>(seen) : NAN; }
+  double accuracy() const { return seen ? 100.0 * static_cast<double>(correct) / static_cast<double>(seen) : NAN; }
+};
+
+struct Validation {
+  double loss = NAN, accuracy = NAN;
+};
+
+Validation validate(ResNet& model, const ImageSet& val, const TrainConfig& c, torch::Device device) {
+  if (val.size() == 0) return {};
+  torch::NoGradGuard no_grad;
+  model->eval();
+  std::vector<torch::Tensor> outs;
+  for (int64_t b = 0; b < val.size(); b += c.eval_batch_size) {
+    auto x = normalize_cifar(val.images.slice(0, b, std::min(val.size(), b + c.eval_batch_size)).to(device));
+    outs.push_back(model->forward(x).to(torch::kCPU, torch::kFloat));
+  }
+  model->train();
+  const auto m = classification_metrics(torch::cat(outs), val.labels);
+  return {m.nll, m.top1};
+}
+
+void set_learning_rate(torch::optim::SGD& opt, double lr) {
+  for (auto& group : opt.param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+}
+
+// The model's state, plus the SGD momentum buffers when `with_optimizer`.
+StateDict training_state(ResNet& model, torch::optim::SGD& opt, bool with_optimizer) {
+  StateDict state;
+  for (const auto& [k, t] : state_dict(*model)) state.emplace_back(k, t.detach().to(torch::kCPU).contiguous());
+  if (!with_optimizer) return state;
+  for (auto& p : model->named_parameters()) {
+    auto it = opt.state().find(c10::guts::to_string(p.value().unsafeGetTensorImpl()));
+    if (it == opt.state().end()) continue;
+    auto& buf = static_cast<torch::optim::SGDParamState&>(*it->second).momentum_buffer();
+    if (buf.defined()) state.emplace_back(kMomentumPrefix + p.key(), buf.detach().to(torch::kCPU).contiguous());
+  }
+  return state;
+}
+
+void restore_training_state(ResNet& model, torch::optim::SGD& opt, const StateDict& saved,
+                            const std::string& path, torch::Device device) {
+  StateDict weights;
+  std::map<std::string, torch::Tensor> momentum;
+  for (const auto& [k, t] : saved) {
+    if (k.rfind(kMomentumPrefix, 0) == 0) momentum[k.substr(std::strlen(kMomentumPrefix))] = t;
+    else weights.emplace_back(k, t);
+  }
+  load_state_dict(*model, weights, path);
+  model->to(device);
+  for (auto& p : model->named_parameters()) {
+    auto it = momentum.find(p.key());
+    if (it == momentum.end()) continue;
+    auto state = std::make_unique<torch::optim::SGDParamState>();
+    state->momentum_buffer(it->second.to(device));
+    opt.state()[c10::guts::to_string(p.value().unsafeGetTensorImpl())] = std::move(state);
+  }
+}
+
+TrainConfig config_from_json(const nlohmann::json& j, const std::string& path) {
+  TrainConfig c;
+  try {
+    c.arch = j.at("arch");
+    c.data.dir = j.at("data");
+    c.data.validation_size = j.at("val_size");
+    c.batch_size = j.at("batch_size");
+    c.train_samples = j.at("train_samples");
+    c.seed = j.at("seed");
+    c.momentum = j.at("momentum");
+    c.nesterov = j.at("nesterov");
+    c.weight_decay = j.at("weight_decay");
+    c.label_smoothing = j.at("label_smoothing");
+    c.early_stop_patience = j.at("early_stop_patience");
+    c.eval_batch_size = j.at("eval_batch_size");
+    const auto& s = j.at("schedule");
+    auto& k = c.schedule;
+    k.epochs = s.at("epochs");
+    k.lr = s.at("lr");
+    k.warmup_epochs = s.at("warmup_epochs");
+    k.schedule = s.at("schedule");
+    k.step_epochs = s.at("step_epochs");
+    k.step_gamma = s.at("step_gamma");
+    k.swa_start_epoch = s.at("swa_start_epoch");
+    k.swa_schedule = s.at("swa_schedule");
+    k.cycle_epochs = s.at("cycle_epochs");
+    k.swa_lr_max = s.at("swa_lr_max");
+    k.swa_lr_min = s.at("swa_lr_min");
+    k.restart_mult = s.at("restart_mult");
+    k.cyclic_base_lr = s.at("cyclic_base_lr");
+    k.cyclic_max_lr = s.at("cyclic_max_lr");
+    k.cyclic_step_size_up = s.at("cyclic_step_size_up");
+    k.cyclic_gamma = s.at("cyclic_gamma");
+    k.swa_lr = s.at("swa_lr");
+    k.anneal_epochs = s.at("anneal_epochs");
+    k.anneal_strategy = s.at("anneal_strategy");
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(path, std::string("cannot resume: the saved run configuration is incomplete: ") + e.what());
+  }
+  return c;
+}
+
+void write_text_atomically(const std::string& path, const std::string& text) {
+  AtomicOutput out(path);
+  {
+    std::ofstream f(out.temp_path());
+    f << text;
+    if (!f.flush()) throw InputError(path, "cannot write");
+  }
+  out.commit();
+}
+
+// Keeps the first `epochs` lines of the training log.
+void keep_log_lines(const std::string& path, int64_t epochs) {
+  std::ifstream in(path);
+  std::string kept, line;
+  for (int64_t i = 0; i < epochs && std::getline(in, line); ++i) kept += line + "\n";
+  in.close();
+  write_text_atomically(path, kept);
+}
+
+void append_line(const std::string& path, const nlohmann::json& j) {
+  std::ofstream f(path, std::ios::app);
+  f << j.dump() << "\n";
+  if (!f) throw InputError(path, "cannot append to the training log");
+}
+
+}  // namespace
+
+nlohmann::json TrainConfig::to_json() const {
+  const auto& s = schedule;
+  return {{"arch", arch}, {"data", data.dir}, {"val_size", data.validation_size},
+          {"batch_size", batch_size}, {"train_samples", train_samples}, {"seed", seed},
+          {"momentum", momentum}, {"nesterov", nesterov}, {"weight_decay", weight_decay},
+          {"label_smoothing", label_smoothing}, {"early_stop_patience", early_stop_patience},
+          {"eval_batch_size", eval_batch_size}, {"device", device},
+          {"schedule",
+           {{"epochs", s.epochs}, {"lr", s.lr}, {"warmup_epochs", s.warmup_epochs},
+            {"schedule", s.schedule}, {"step_epochs", s.step_epochs}, {"step_gamma", s.step_gamma},
+            {"swa_start_epoch", s.swa_start_epoch}, {"swa_schedule", s.swa_schedule},
+            {"cycle_epochs", s.cycle_epochs}, {"swa_lr_max", s.swa_lr_max}, {"swa_lr_min", s.swa_lr_min},
+            {"restart_mult", s.restart_mult}, {"cyclic_base_lr", s.cyclic_base_lr},
+            {"cyclic_max_lr", s.cyclic_max_lr}, {"cyclic_step_size_up", s.cyclic_step_size_up},
+            {"cyclic_gamma", s.cyclic_gamma}, {"swa_lr", s.swa_lr}, {"anneal_epochs", s.anneal_epochs},
+            {"anneal_strategy", s.anneal_strategy}}}};
+}
+
+nlohmann::json train(TrainConfig c, bool resume) {
+  const std::string last_path = (fs::path(c.run_dir) / "last.h5").string();
+  int64_t start_epoch = 0, step = 0, cycle = 0, rising = 0;
+  double best_val = -1, prev_val_loss = NAN, prev_train_loss = NAN;
+  std::vector<double> train_acc_history;
+  StateDict saved;
+  const std::string config_path = (fs::path(c.run_dir) / "config.json").string();
+  if (resume && !fs::exists(last_path)) {
+    // Killed before the first epoch ended: start over with the saved configuration.
+    std::ifstream f(config_path);
+    if (!f) throw InputError(c.run_dir, "is not a swa-train run folder (no last.h5, no config.json)");
+    nlohmann::json saved_config;
+    try {
+      saved_config = nlohmann::json::parse(f);
+    } catch (const nlohmann::json::exception& e) {
+      throw InputError(config_path, std::string("is not valid JSON: ") + e.what());
+    }
+    const int64_t epochs = c.schedule.epochs;
+    const std::string dir = c.run_dir;
+    c = config_from_json(saved_config, config_path);
+    c.device = saved_config.value("device", c.device);
+    if (epochs > 0) c.schedule.epochs = std::max(epochs, c.schedule.epochs);
+    c.run_dir = dir;
+    resume = false;
+  } else if (resume) {
+    auto reader = open_snapshot(last_path);
+    const auto& r = reader->meta().config;
+    const int64_t epochs = c.schedule.epochs;
+    const std::string dir = c.run_dir;
+    c = config_from_json(r.at("run"), last_path);
+    c.device = r.at("run").value("device", c.device);
+    if (epochs > 0) c.schedule.epochs = std::max(epochs, c.schedule.epochs);
+    c.run_dir = dir;
+    const auto& p = r.at("progress");
+    start_epoch = p.at("epochs_done");
+    step = p.at("step");
+    cycle = p.at("cycles_done");
+    best_val = p.at("best_val_acc");
+    rising = p.at("rising_epochs");
+    if (!p.at("prev_val_loss").is_null()) prev_val_loss = p.at("prev_val_loss");
+    if (!p.at("prev_train_loss").is_null()) prev_train_loss = p.at("prev_train_loss");
+    train_acc_history = p.at("train_acc_history").get<std::vector<double>>();
+    saved = read_state_dict(*reader);
+  }
+  const torch::Device device = resolve_device(c.device);
+  if (c.batch_size <= 0) throw InputError("--batch-size must be positive");
+  if (c.label_smoothing < 0 || c.label_smoothing >= 1) throw InputError("--label-smoothing must be in [0, 1)");
+  parse_architecture(c.arch);
+
+  ImageSet train_set = load_cifar10(c.data, Split::kTrain);
+  if (c.train_samples > 0) train_set = train_set.subset(std::get<0>(seeded_subset(train_set.size(), c.train_samples, epoch_seed(c.seed, 0, 2)).sort()));
+  const ImageSet val = c.data.validation_size > 0 ? load_cifar10(c.data, Split::kValidation) : ImageSet{};
+  const int64_t n = train_set.size();
+  c.schedule.iterations_per_epoch = (n + c.batch_size - 1) / c.batch_size;
+  const LrSchedule schedule(c.schedule);  // refuses bad flags before any training
+  fs::create_directories(fs::path(c.run_dir) / "snapshots");
+  const std::string log_path = (fs::path(c.run_dir) / "log.jsonl").string();
+  if (!resume) {
+    write_text_atomically(config_path, c.to_json().dump(2) + "\n");
+    std::remove(log_path.c_str());
+  } else {
+    keep_log_lines(log_path, start_epoch);  // drop lines of an epoch the crash interrupted
+  }
+
+  torch::manual_seed(c.seed);
+  ResNet model = make_resnet(c.arch, kCifarClasses);
+  model->to(device);
+  torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(c.schedule.lr)
+                                                  .momentum(c.momentum)
+                                                  .nesterov(c.nesterov)
+                                                  .weight_decay(c.weight_decay));
+  if (resume) restore_training_state(model, opt, saved, last_path, device);
+  model->train();
+  const auto images = train_set.images.to(device);
+  const auto labels = train_set.labels.to(device);
+  const nlohmann::json run_config = c.to_json();
+  std::string stop_reason = "completed";
+  int64_t snapshots = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+
+  auto make_meta = [&](int64_t epoch, double lr, const EpochStats& stats, const Validation& v,
+                       const nlohmann::json& flags) {
+    SnapshotMeta m;
+    m.arch = model->spec().name();
+    m.num_classes = kCifarClasses;
+    m.epoch = epoch;
+    m.cycle = cycle;
+    m.step = step;
+    m.lr = lr;
+    m.train_loss = stats.loss();
+    m.train_acc = stats.accuracy();
+    m.val_loss = v.loss;
+    m.val_acc = v.accuracy;
+    m.seed = c.seed;
+    m.created_utc = utc_now_iso8601();
+    m.producer = producer_string("swa-train");
+    m.config = run_config;
+    m.provenance = {{"operation", "train"}, {"flags", flags}};
+    return m;
+  };
+
+  for (int64_t epoch = start_epoch; epoch < c.schedule.epochs; ++epoch) {
+    auto gen = at::detail::createCPUGenerator(epoch_seed(c.seed, epoch, 1));
+    const auto order = torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kLong)).to(device);
+    EpochStats stats;
+    Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c.schedule.epochs), n, c.progress);
+    double lr = 0;
+    for (int64_t b = 0; b < n; b += c.batch_size) {
+      const auto idx = order.slice(0, b, std::min(n, b + c.batch_size));
+      auto x = normalize_cifar(augment_crop_flip(images.index_select(0, idx), gen));
+      const auto y = labels.index_select(0, idx);
+      lr = schedule.at(step);
+      set_learning_rate(opt, lr);
+      opt.zero_grad();
+      const auto logits = model->forward(x);
+      const auto loss = torch::nn::functional::cross_entropy(
+          logits, y, torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(c.label_smoothing));
+      loss.backward();
+      opt.step();
+      stats.loss_sum += loss.item<double>() * static_cast<double>(idx.size(0));
+      stats.correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+      stats.seen += idx.size(0);
+      progress.advance(idx.size(0));
+      if (!std::isfinite(loss.item<double>())) {
+        throw InputError("training diverged at epoch " + std::to_string(epoch + 1) + ", step " +
+                         std::to_string(step) + " (loss is not finite): lower --lr");
+      }
+      if (schedule.is_cycle_end(step)) {
+        ++cycle;
+        const auto v = validate(model, val, c, device);
+        char name[32];
+        std::snprintf(name, sizeof(name), "cycle-%04lld.h5", static_cast<long long>(cycle));
+        ++step;
+        save_snapshot((fs::path(c.run_dir) / "snapshots" / name).string(),
+                      make_meta(epoch + 1, lr, stats, v, nlohmann::json::object()),
+                      training_state(model, opt, false));
+        ++snapshots;
+        continue;
+      }
+      ++step;
+    }
+    progress.finish();
+
+    const auto v = validate(model, val, c, device);
+    // Over-fitting: validation loss rises while training loss falls. Under-fitting: training
+    // accuracy gained less than half a point over the last three epochs.
+    const bool overfitting = std::isfinite(prev_val_loss) && v.loss > prev_val_loss && stats.loss() < prev_train_loss;
+    train_acc_history.push_back(stats.accuracy());
+    const size_t h = train_acc_history.size();
+    const bool underfitting = h >= 3 && train_acc_history[h - 1] - train_acc_history[h - 3] < 0.5 && stats.accuracy() < 99.0;
+    rising = std::isfinite(prev_val_loss) && v.loss > prev_val_loss ? rising + 1 : 0;
+    prev_val_loss = v.loss;
+    prev_train_loss = stats.loss();
+    const nlohmann::json flags = {{"overfitting", overfitting}, {"underfitting", underfitting}};
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    nlohmann::json line = {{"epoch", epoch + 1}, {"step", step}, {"lr", lr},
+                           {"train_loss", stats.loss()}, {"train_acc", stats.accuracy()},
+                           {"val_loss", std::isnan(v.loss) ? nlohmann::json() : nlohmann::json(v.loss)},
+                           {"val_acc", std::isnan(v.accuracy) ? nlohmann::json() : nlohmann::json(v.accuracy)},
+                           {"flags", flags}, {"seconds", secs}};
+    std::fprintf(stderr, "epoch %lld/%lld  lr %.5f  train loss %.4f acc %.2f%%  val loss %.4f acc %.2f%%%s%s\n",
+                 static_cast<long long>(epoch + 1), static_cast<long long>(c.schedule.epochs), lr,
+                 stats.loss(), stats.accuracy(), v.loss, v.accuracy, overfitting ? "  [over-fitting]" : "",
+                 underfitting ? "  [under-fitting]" : "");
+    const auto meta = make_meta(epoch + 1, lr, stats, v, flags);
+    if (std::isfinite(v.accuracy) && v.accuracy > best_val) {
+      best_val = v.accuracy;
+      save_snapshot((fs::path(c.run_dir) / "best.h5").string(), meta, training_state(model, opt, false));
+    }
+    SnapshotMeta last = meta;
+    last.config = {{"run", run_config},
+                   {"progress", {{"epochs_done", epoch + 1}, {"step", step}, {"cycles_done", cycle},
+                                 {"best_val_acc", best_val}, {"rising_epochs", rising},
+                                 {"prev_val_loss", std::isnan(prev_val_loss) ? nlohmann::json() : nlohmann::json(prev_val_loss)},
+                                 {"prev_train_loss", std::isnan(prev_train_loss) ? nlohmann::json() : nlohmann::json(prev_train_loss)},
+                                 {"train_acc_history", train_acc_history}}}};
+    save_snapshot(last_path, last, training_state(model, opt, true));
+    append_line(log_path, line);  // after last.h5: a resumed run rewrites from there
+    if (c.early_stop_patience > 0 && rising >= c.early_stop_patience) {
+      stop_reason = "early stop: validation loss rose for " + std::to_string(rising) + " epochs";
+      std::fprintf(stderr, "swa-train: %s\n", stop_reason.c_str());
+      break;
+    }
+  }
+  return {{"run_dir", c.run_dir}, {"snapshots_written", snapshots}, {"cycles", cycle},
+          {"best_val_acc", best_val < 0 ? nlohmann::json() : nlohmann::json(best_val)},
+          {"stop", stop_reason},
+          {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}};
+}
+
+}  // namespace swa

@@ -1,0 +1,43 @@
+// swa-train's job: train a ResNet on CIFAR-10 along a learning-rate schedule and leave in RUN_DIR
+//   snapshots/cycle-NNNN.h5   the weights at every SWA cycle end (the rate's low point)
+//   best.h5                   the best validation accuracy so far
+//   last.h5                   everything needed to resume (weights, SGD momentum, epoch, step),
+//                             rewritten atomically after every epoch
+//   log.jsonl                 one JSON object per epoch
+// Randomness (initial weights, shuffling, augmentation) derives from the seed and the epoch, so
+// a resumed run sees the same batches as an uninterrupted one.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "lib/data/cifar10.h"
+#include "lib/training/lr_schedule.h"
+
+namespace swa {
+
+struct TrainConfig {
+  std::string arch = "resnet50";
+  CifarSource data;
+  std::string run_dir;
+  int64_t batch_size = 128;
+  int64_t train_samples = 0;  // 0: the whole training split; else a seeded subset (smoke tests)
+  int64_t seed = 0;
+  double momentum = 0.9;
+  bool nesterov = false;
+  double weight_decay = 5e-4;
+  double label_smoothing = 0.0;
+  ScheduleConfig schedule;  // epochs and rates; iterations_per_epoch is derived from the data
+  int64_t early_stop_patience = 0;  // stop after N epochs of rising validation loss (0: never)
+  int64_t eval_batch_size = 500;
+  std::string device = "cpu";
+  bool progress = true;
+
+  nlohmann::json to_json() const;
+};
+
+// Throws InputError on bad settings before any work. With `resume`, continues RUN_DIR from the
+// last completed epoch (its saved configuration wins over `config`, except the epoch count).
+// Returns a summary: epochs run, snapshots written, best validation accuracy, stop reason.
+nlohmann::json train(TrainConfig config, bool resume);
+
+}  // namespace swa

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# swa-train as a user runs it: snapshots and metadata, bad flags refused before any work, and a
+# run killed with SIGKILL that resumes to the same final weights as an uninterrupted one.
+source "$(dirname "$0")/cli_harness.sh"
+
+# A small CIFAR-10 folder in the official layout (labels cycle 0..9, seeded noise).
+/usr/bin/python3 - "$work/cifar" <<'PY'
+import os, sys, random
+d = sys.argv[1]; os.makedirs(d)
+rnd = random.Random(0)
+for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(b"".join(bytes([i % 10]) + rnd.randbytes(3072) for i in range(10000)))
+open(os.path.join(d, "batches.meta.txt"), "w").write("\n".join("abcdefghij") + "\n")
+PY
+train=("$bin/swa-train" --data "$work/cifar" --arch resnet18-cifar-w4 --epochs 4 --swa-start 2
+       --cycle-epochs 1 --train-samples 2048 --val-size 500 --batch-size 128 --lr 0.05 --threads 1)
+
+check "help shows the reference recipe" 0 "--swa-start 6" -- "$bin/swa-train" --help
+check "print-schedule" 0 "cycle-ends" -- "$bin/swa-train" --print-schedule --epochs 12 --swa-start 6 --warmup-epochs 1
+check "a full run" 0 "2 snapshots" -- "${train[@]}" --out "$work/a"
+for f in snapshots/cycle-0001.h5 snapshots/cycle-0002.h5 best.h5 last.h5 log.jsonl; do
+  [ -f "$work/a/$f" ]; expect "run folder has $f" $?
+done
+[ "$(wc -l < "$work/a/log.jsonl")" -eq 4 ]; expect "one log line per epoch" $?
+[ -f "$work/a/config.json" ]; expect "the run configuration is saved" $?
+/usr/bin/python3 - "$work/a/snapshots/cycle-0002.h5" <<'PY'
+import h5py, json, math, sys
+f = h5py.File(sys.argv[1])
+a = f.attrs
+assert a["arch"] == "resnet18-cifar-w4" and a["epoch"] == 4 and a["cycle"] == 2, dict(a)
+assert abs(a["lr"] - 0.0005) < 1e-12 and not math.isnan(a["val_acc"]) and not math.isnan(a["train_loss"])
+assert json.loads(a["config"])["schedule"]["swa_start_epoch"] == 2
+PY
+expect "cycle-end snapshot metadata (epoch, cycle, lr at the low point, metrics, config)" $?
+
+check "swa-start beyond epochs" 1 "--swa-start 4 is not before --epochs 4" -- "${train[@]}" --swa-start 4 --out "$work/x1"
+check "a cycle longer than the SWA phase" 1 "longer than the SWA phase" -- "${train[@]}" --cycle-epochs 3 --out "$work/x2"
+check "a non-positive rate" 1 "--lr must be positive" -- "${train[@]}" --lr 0 --out "$work/x3"
+check "no data" 1 "prepare.sh" -- "$bin/swa-train" --data "$work/none" --out "$work/x4"
+[ ! -e "$work/x2/last.h5" ] && [ ! -e "$work/x3/last.h5" ]; expect "refused runs trained nothing" $?
+
+# Kill -9 a second run mid-way, resume it, and compare its final weights with the first run's.
+"${train[@]}" --out "$work/b" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 600); do
+  [ -f "$work/b/last.h5" ] && break
+  sleep 0.05
+done
+kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+check "resume after kill -9" 0 "snapshots in" -- "$bin/swa-train" --resume "$work/b" --threads 1
+/usr/bin/python3 - "$work/a" "$work/b" <<'PY'
+import h5py, sys, numpy as np
+a, b = (h5py.File(f"{d}/last.h5") for d in sys.argv[1:3])
+keys = [k.decode() for k in a["meta"]["keys"][...]]
+diff = [k for k in keys if not np.array_equal(a["tensors"][k][()], b["tensors"][k][()])]
+assert not diff, f"{len(diff)} tensors differ, e.g. {diff[:3]}"
+for name in ("cycle-0001.h5", "cycle-0002.h5"):
+    x, y = h5py.File(f"{sys.argv[1]}/snapshots/{name}"), h5py.File(f"{sys.argv[2]}/snapshots/{name}")
+    assert np.array_equal(x["tensors"]["fc.weight"][()], y["tensors"]["fc.weight"][()]), name
+PY
+expect "a resumed run ends with the same weights and snapshots as an uninterrupted one" $?
+[ "$(wc -l < "$work/b/log.jsonl")" -eq 4 ]; expect "the resumed run's log has one line per epoch" $?
+check "resume of a folder that is no run" 1 "not a swa-train run folder" -- "$bin/swa-train" --resume "$work/cifar"
+# Killed before its first epoch ended: --resume starts over from config.json.
+"${train[@]}" --out "$work/c" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 600); do [ -f "$work/c/config.json" ] && break; sleep 0.02; done
+kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+check "resume before any epoch ended" 0 "2 snapshots" -- "$bin/swa-train" --resume "$work/c" --threads 1
+nothing_left_behind
+finish

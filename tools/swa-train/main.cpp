@@ -1,0 +1,96 @@
+// swa-train: train a ResNet on CIFAR-10 with a cyclic schedule, one HDF5 snapshot per cycle end.
+#include <iostream>
+
+#include "formats/input_error.h"
+#include "lib/runtime/threads.h"
+#include "lib/training/train_run.h"
+#include "tools/common/run_tool.h"
+#include "tools/common/shared_options.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Train a ResNet on CIFAR-10 and snapshot the weights at every SWA cycle end.", "swa-train"};
+  app.footer(R"(Examples:
+  # the reference recipe: warm-up to 0.1 in epoch 1, 0.1 to epoch 6, then 6 one-epoch cycles
+  swa-train --data cifar10/ --out runs/ref --val-size 0 --epochs 12 --lr 0.1 --warmup-epochs 1 \
+            --swa-start 6 --swa-schedule cyclic --cycle-epochs 1 --swa-lr-max 0.05 --swa-lr-min 0.0005
+  swa-train --data cifar10/ --out runs/tiny --arch resnet18-cifar-w8 --epochs 4 --swa-start 2
+  swa-train --resume runs/ref          # after a crash: continue from the last completed epoch
+  swa-train --print-schedule --epochs 12 --swa-start 6 --data cifar10/
+
+RUN_DIR gets snapshots/cycle-NNNN.h5, best.h5 (best validation accuracy), last.h5 (resume
+state, rewritten each epoch) and log.jsonl (one line per epoch).)");
+  swa::TrainConfig c;
+  std::string resume_dir;
+  bool print_schedule = false;
+  int threads = 0;
+  auto& s = c.schedule;
+  // A flag given twice takes its last value, so scripts can override a base command line.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.add_option("--out", c.run_dir, "Run folder (created)");
+  app.add_option("--resume", resume_dir, "Continue the run in this folder from its last.h5");
+  swa::add_data_options(app, c.data.dir, c.data.validation_size);
+  app.add_option("--arch", c.arch, "Architecture")->capture_default_str();
+  app.add_option("--epochs", s.epochs, "Epochs")->capture_default_str();
+  app.add_option("--batch-size", c.batch_size, "Images per step")->capture_default_str();
+  app.add_option("--train-samples", c.train_samples, "Train on a seeded subset of N images (0: all)");
+  app.add_option("--seed", c.seed, "Seed for weights, shuffling and augmentation")->capture_default_str();
+  app.add_option("--lr", s.lr, "Base learning rate")->capture_default_str();
+  app.add_option("--momentum", c.momentum, "SGD momentum")->capture_default_str();
+  app.add_flag("--nesterov", c.nesterov, "Nesterov momentum");
+  app.add_option("--weight-decay", c.weight_decay, "Weight decay")->capture_default_str();
+  app.add_option("--label-smoothing", c.label_smoothing, "Label smoothing")->capture_default_str();
+  app.add_option("--warmup-epochs", s.warmup_epochs, "Linear warm-up epochs")->capture_default_str();
+  app.add_option("--schedule", s.schedule, "Before SWA: constant, step or cosine")->capture_default_str();
+  app.add_option("--step-epochs", s.step_epochs, "step: epochs between decays")->capture_default_str();
+  app.add_option("--step-gamma", s.step_gamma, "step: decay factor")->capture_default_str();
+  app.add_option("--swa-start", s.swa_start_epoch, "Epochs before the SWA phase (-1: none)")->capture_default_str();
+  app.add_option("--swa-schedule", s.swa_schedule,
+                 "cyclic, triangular, triangular2, exp_range, cosine-restarts or constant")->capture_default_str();
+  app.add_option("--cycle-epochs", s.cycle_epochs, "cyclic/cosine-restarts: epochs per cycle")->capture_default_str();
+  app.add_option("--swa-lr-max", s.swa_lr_max, "cyclic/cosine-restarts: rate at a cycle's start")->capture_default_str();
+  app.add_option("--swa-lr-min", s.swa_lr_min, "cyclic/cosine-restarts: rate at a cycle's end")->capture_default_str();
+  app.add_option("--restart-mult", s.restart_mult, "cosine-restarts: T_mult")->capture_default_str();
+  app.add_option("--base-lr", s.cyclic_base_lr, "triangular*/exp_range: CyclicLR base_lr")->capture_default_str();
+  app.add_option("--max-lr", s.cyclic_max_lr, "triangular*/exp_range: CyclicLR max_lr")->capture_default_str();
+  app.add_option("--step-size-up", s.cyclic_step_size_up, "triangular*/exp_range: iterations up")->capture_default_str();
+  app.add_option("--gamma", s.cyclic_gamma, "exp_range: gamma")->capture_default_str();
+  app.add_option("--swa-lr", s.swa_lr, "constant (SWALR): the SWA rate")->capture_default_str();
+  app.add_option("--anneal-epochs", s.anneal_epochs, "constant (SWALR): annealing epochs")->capture_default_str();
+  app.add_option("--anneal-strategy", s.anneal_strategy, "constant (SWALR): cos or linear")->capture_default_str();
+  app.add_option("--early-stop-patience", c.early_stop_patience,
+                 "Stop after N epochs of rising validation loss (0: never)")->capture_default_str();
+  app.add_flag("--print-schedule", print_schedule, "Print the rate per epoch (first, last iteration) and exit");
+  swa::add_device_option(app, c.device);
+  swa::add_threads_option(app, threads);
+
+  return swa::run_tool(app, argc, argv, [&] {
+    swa::set_compute_threads(threads);
+    if (c.device == "auto") c.device = torch::cuda::is_available() ? "cuda" : "cpu";
+    if (print_schedule) {
+      const int64_t n = c.data.dir.empty() ? 50000 - c.data.validation_size
+                                           : swa::load_cifar10(c.data, swa::Split::kTrain).size();
+      const int64_t images = c.train_samples > 0 ? std::min(c.train_samples, n) : n;
+      s.iterations_per_epoch = (images + c.batch_size - 1) / c.batch_size;
+      swa::LrSchedule schedule(s);
+      std::printf("epoch  first-iteration-lr  last-iteration-lr  cycle-ends\n");
+      for (int64_t e = 0; e < s.epochs; ++e) {
+        int ends = 0;
+        for (int64_t i = e * s.iterations_per_epoch; i < (e + 1) * s.iterations_per_epoch; ++i) ends += schedule.is_cycle_end(i);
+        std::printf("%5lld  %18.6g  %17.6g  %d\n", static_cast<long long>(e + 1),
+                    schedule.at(e * s.iterations_per_epoch), schedule.at((e + 1) * s.iterations_per_epoch - 1), ends);
+      }
+      return swa::kExitOk;
+    }
+    const bool resume = !resume_dir.empty();
+    if (resume) {
+      c.run_dir = resume_dir;
+    } else if (c.run_dir.empty()) {
+      throw swa::InputError("--out RUN_DIR is required (or --resume RUN_DIR)");
+    }
+    if (resume && app.count("--epochs") == 0) s.epochs = 0;  // keep the saved epoch count
+    const auto summary = swa::train(c, resume);
+    std::cerr << "swa-train: " << summary["snapshots_written"] << " snapshots in " << c.run_dir
+              << "/snapshots (" << summary["stop"].get<std::string>() << ")\n";
+    return swa::kExitOk;
+  });
+}
