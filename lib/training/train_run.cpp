@@ -1,5 +1,7 @@
 #include "lib/training/train_run.h"
 
+#include "lib/training/fit_monitor.h"
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -182,9 +184,10 @@ nlohmann::json TrainConfig::to_json() const {
 
 nlohmann::json train(TrainConfig c, bool resume) {
   const std::string last_path = (fs::path(c.run_dir) / "last.h5").string();
-  int64_t start_epoch = 0, step = 0, cycle = 0, rising = 0;
-  double best_val = -1, prev_val_loss = NAN, prev_train_loss = NAN;
-  std::vector<double> train_acc_history;
+  int64_t start_epoch = 0, step = 0, cycle = 0;
+  double best_val = -1;
+  FitMonitor monitor;
+  FitFlags last_flags;
   StateDict saved;
   const std::string config_path = (fs::path(c.run_dir) / "config.json").string();
   if (resume && !fs::exists(last_path)) {
@@ -218,10 +221,7 @@ nlohmann::json train(TrainConfig c, bool resume) {
     step = p.at("step");
     cycle = p.at("cycles_done");
     best_val = p.at("best_val_acc");
-    rising = p.at("rising_epochs");
-    if (!p.at("prev_val_loss").is_null()) prev_val_loss = p.at("prev_val_loss");
-    if (!p.at("prev_train_loss").is_null()) prev_train_loss = p.at("prev_train_loss");
-    train_acc_history = p.at("train_acc_history").get<std::vector<double>>();
+    monitor.restore(p.at("fit"));
     saved = read_state_dict(*reader);
   }
   const torch::Device device = resolve_device(c.device);
@@ -314,7 +314,7 @@ nlohmann::json train(TrainConfig c, bool resume) {
         std::snprintf(name, sizeof(name), "cycle-%04lld.h5", static_cast<long long>(cycle));
         ++step;
         save_snapshot((fs::path(c.run_dir) / "snapshots" / name).string(),
-                      make_meta(epoch + 1, lr, stats, v, nlohmann::json::object()),
+                      make_meta(epoch + 1, lr, stats, v, last_flags.to_json()),
                       training_state(model, opt, false));
         ++snapshots;
         continue;
@@ -324,16 +324,10 @@ nlohmann::json train(TrainConfig c, bool resume) {
     progress.finish();
 
     const auto v = validate(model, val, c, device);
-    // Over-fitting: validation loss rises while training loss falls. Under-fitting: training
-    // accuracy gained less than half a point over the last three epochs.
-    const bool overfitting = std::isfinite(prev_val_loss) && v.loss > prev_val_loss && stats.loss() < prev_train_loss;
-    train_acc_history.push_back(stats.accuracy());
-    const size_t h = train_acc_history.size();
-    const bool underfitting = h >= 3 && train_acc_history[h - 1] - train_acc_history[h - 3] < 0.5 && stats.accuracy() < 99.0;
-    rising = std::isfinite(prev_val_loss) && v.loss > prev_val_loss ? rising + 1 : 0;
-    prev_val_loss = v.loss;
-    prev_train_loss = stats.loss();
-    const nlohmann::json flags = {{"overfitting", overfitting}, {"underfitting", underfitting}};
+    const FitFlags fit = monitor.update(stats.loss(), stats.accuracy(), v.loss);
+    last_flags = fit;
+    const bool overfitting = fit.overfitting, underfitting = fit.underfitting;
+    const nlohmann::json flags = fit.to_json();
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     nlohmann::json line = {{"epoch", epoch + 1}, {"step", step}, {"lr", lr},
                            {"train_loss", stats.loss()}, {"train_acc", stats.accuracy()},
@@ -352,14 +346,11 @@ nlohmann::json train(TrainConfig c, bool resume) {
     SnapshotMeta last = meta;
     last.config = {{"run", run_config},
                    {"progress", {{"epochs_done", epoch + 1}, {"step", step}, {"cycles_done", cycle},
-                                 {"best_val_acc", best_val}, {"rising_epochs", rising},
-                                 {"prev_val_loss", std::isnan(prev_val_loss) ? nlohmann::json() : nlohmann::json(prev_val_loss)},
-                                 {"prev_train_loss", std::isnan(prev_train_loss) ? nlohmann::json() : nlohmann::json(prev_train_loss)},
-                                 {"train_acc_history", train_acc_history}}}};
+                                 {"best_val_acc", best_val}, {"fit", monitor.state()}}}};
     save_snapshot(last_path, last, training_state(model, opt, true));
     append_line(log_path, line);  // after last.h5: a resumed run rewrites from there
-    if (c.early_stop_patience > 0 && rising >= c.early_stop_patience) {
-      stop_reason = "early stop: validation loss rose for " + std::to_string(rising) + " epochs";
+    if (monitor.should_stop(c.early_stop_patience)) {
+      stop_reason = "early stop: validation loss rose for " + std::to_string(monitor.rising_epochs()) + " epochs";
       std::fprintf(stderr, "swa-train: %s\n", stop_reason.c_str());
       break;
     }
