@@ -30,6 +30,18 @@ nothing_left_behind() {  # no x.* output and no temporary file in $work
   fi
 }
 
+make_cifar() {  # make_cifar DIR: a CIFAR-10 folder in the official layout (labels 0..9, noise)
+  /usr/bin/python3 - "$1" <<'PY'
+import os, sys, random
+d = sys.argv[1]; os.makedirs(d)
+rnd = random.Random(0)
+for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(b"".join(bytes([i % 10]) + rnd.randbytes(3072) for i in range(10000)))
+open(os.path.join(d, "batches.meta.txt"), "w").write("\n".join("abcdefghij") + "\n")
+PY
+}
+
 finish() {
   echo "$pass passed, $failures failed"
   [ "$failures" -eq 0 ]

@@ -5,16 +5,7 @@ source "$(dirname "$0")/cli_harness.sh"
 
 "$bin/swa-make-samples" --arch resnet18-cifar-w4 --count 2 --out "$work/run" --threads 1 2>/dev/null
 "$bin/swa-average" "$work/run" -o "$work/swa.h5" 2>/dev/null
-# A tiny CIFAR-10 folder in the official layout (labels cycle 0..9, seeded noise).
-/usr/bin/python3 - "$work/cifar" <<'PY'
-import os, sys, random
-d = sys.argv[1]; os.makedirs(d)
-rnd = random.Random(0)
-for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
-    with open(os.path.join(d, name), "wb") as f:
-        f.write(b"".join(bytes([i % 10]) + rnd.randbytes(3072) for i in range(10000)))
-open(os.path.join(d, "batches.meta.txt"), "w").write("\n".join("abcdefghij") + "\n")
-PY
+make_cifar "$work/cifar"
 
 check "swa-bn help" 0 "update_bn" -- "$bin/swa-bn" --help
 check "swa-bn writes recomputed statistics" 0 "bn_state=recomputed" -- \

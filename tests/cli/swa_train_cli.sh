@@ -3,16 +3,7 @@
 # run killed with SIGKILL that resumes to the same final weights as an uninterrupted one.
 source "$(dirname "$0")/cli_harness.sh"
 
-# A small CIFAR-10 folder in the official layout (labels cycle 0..9, seeded noise).
-/usr/bin/python3 - "$work/cifar" <<'PY'
-import os, sys, random
-d = sys.argv[1]; os.makedirs(d)
-rnd = random.Random(0)
-for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
-    with open(os.path.join(d, name), "wb") as f:
-        f.write(b"".join(bytes([i % 10]) + rnd.randbytes(3072) for i in range(10000)))
-open(os.path.join(d, "batches.meta.txt"), "w").write("\n".join("abcdefghij") + "\n")
-PY
+make_cifar "$work/cifar"
 train=("$bin/swa-train" --data "$work/cifar" --arch resnet18-cifar-w4 --epochs 4 --swa-start 2
        --cycle-epochs 1 --train-samples 2048 --val-size 500 --batch-size 128 --lr 0.05 --threads 1)
 
@@ -48,7 +39,7 @@ for _ in $(seq 600); do
   sleep 0.05
 done
 kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-check "resume after kill -9" 0 "snapshots in" -- "$bin/swa-train" --resume "$work/b" --threads 1
+check "resume after kill -9" 0 "snapshots in" -- "$bin/swa-train" --resume "$work/b" --threads 1 --deterministic
 /usr/bin/python3 - "$work/a" "$work/b" <<'PY'
 import h5py, sys, numpy as np
 a, b = (h5py.File(f"{d}/last.h5") for d in sys.argv[1:3])

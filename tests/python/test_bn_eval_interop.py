@@ -9,7 +9,6 @@ Exit 77 (skipped) when torch/torchvision are not installed.
 """
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -25,23 +24,13 @@ except ImportError as e:  # pragma: no cover
 BIN = sys.argv[1]
 MEAN = torch.tensor([0.4914, 0.4822, 0.4465]).view(1, 3, 1, 1)
 STD = torch.tensor([0.2023, 0.1994, 0.2010]).view(1, 3, 1, 1)
-failures, passes = [], 0
 torch.set_num_threads(2)
-
-
-def check(name, ok, detail=""):
-    global passes
-    if ok:
-        passes += 1
-    else:
-        failures.append(name)
-        print(f"FAIL: {name} {detail}")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interop_checks import check, finish, run_tool  # noqa: E402
 
 
 def run(*args):
-    p = subprocess.run([os.path.join(BIN, args[0]), *args[1:]], capture_output=True, text=True)
-    check(f"{args[0]} exits 0", p.returncode == 0, p.stderr[-2000:])
-    return p
+    return run_tool(BIN, *args)
 
 
 def write_cifar(folder):
@@ -118,5 +107,4 @@ with tempfile.TemporaryDirectory() as d:
     check("NLL equals PyTorch's (rel. 1e-4)", abs(m["nll"] - nll) <= 1e-4 * nll, f"{m['nll']} vs {nll}")
     check("bn_state recorded as recomputed", report["bn_state"] == "recomputed")
 
-print(f"{passes} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+finish()

@@ -14,7 +14,6 @@ Exit 77 (skipped) when torch/torchvision/h5py are not installed.
 import json
 import os
 import struct
-import subprocess
 import sys
 import tempfile
 
@@ -29,25 +28,12 @@ except ImportError as e:  # pragma: no cover
     sys.exit(77)
 
 BIN = sys.argv[1]
-failures = []
-passes = 0
-
-
-def check(name, ok, detail=""):
-    global passes
-    if ok:
-        passes += 1
-    else:
-        failures.append(name)
-        print(f"FAIL: {name} {detail}")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interop_checks import check, finish, run_tool  # noqa: E402
 
 
 def run(*args, expect=0):
-    p = subprocess.run([os.path.join(BIN, args[0]), *args[1:]], capture_output=True, text=True)
-    if p.returncode != expect:
-        print(p.stdout, p.stderr)
-    check(f"{args[0]} exit {expect}", p.returncode == expect, f"(got {p.returncode})")
-    return p
+    return run_tool(BIN, *args, expect=expect)
 
 
 def make_model(seed):
@@ -142,5 +128,4 @@ with tempfile.TemporaryDirectory() as d:
     check("OrderedDict error says how to re-save", "torch.save(dict(" in p.stderr, p.stderr)
     check("no output after a failure", not os.path.exists(os.path.join(d, "x.pt")))
 
-print(f"{passes} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+finish()

@@ -59,12 +59,20 @@ state, rewritten each epoch) and log.jsonl (one line per epoch).)");
   app.add_option("--anneal-strategy", s.anneal_strategy, "constant (SWALR): cos or linear")->capture_default_str();
   app.add_option("--early-stop-patience", c.early_stop_patience,
                  "Stop after N epochs of rising validation loss (0: never)")->capture_default_str();
+  bool deterministic = false;
+  app.add_flag("--deterministic", deterministic,
+               "Deterministic kernels only (GPU: cuDNN too). CPU runs here are reproducible anyway");
   app.add_flag("--print-schedule", print_schedule, "Print the rate per epoch (first, last iteration) and exit");
   swa::add_device_option(app, c.device);
   swa::add_threads_option(app, threads);
 
   return swa::run_tool(app, argc, argv, [&] {
     swa::set_compute_threads(threads);
+    if (deterministic) {
+      at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
+      at::globalContext().setDeterministicCuDNN(true);
+      at::globalContext().setBenchmarkCuDNN(false);
+    }
     if (c.device == "auto") c.device = torch::cuda::is_available() ? "cuda" : "cpu";
     if (print_schedule) {
       const int64_t n = c.data.dir.empty() ? 50000 - c.data.validation_size
