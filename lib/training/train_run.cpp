@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <sstream>
+#include <type_traits>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -58,6 +60,20 @@ Validation validate(ResNet& model, const ImageSet& val, const TrainConfig& c, to
   return {m.nll, m.top1};
 }
 
+// The optimizer's state map is keyed by the parameter's TensorImpl: as its address in text in
+// LibTorch 1.13, as the pointer itself in 2.x.
+template <typename StateMap>
+typename StateMap::key_type state_key(const StateMap&, const torch::Tensor& p) {
+  using Key = typename StateMap::key_type;
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream s;
+    s << static_cast<const void*>(p.unsafeGetTensorImpl());
+    return s.str();
+  } else {
+    return static_cast<Key>(p.unsafeGetTensorImpl());
+  }
+}
+
 void set_learning_rate(torch::optim::SGD& opt, double lr) {
   for (auto& group : opt.param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
 }
@@ -68,7 +84,7 @@ StateDict training_state(ResNet& model, torch::optim::SGD& opt, bool with_optimi
   for (const auto& [k, t] : state_dict(*model)) state.emplace_back(k, t.detach().to(torch::kCPU).contiguous());
   if (!with_optimizer) return state;
   for (auto& p : model->named_parameters()) {
-    auto it = opt.state().find(c10::guts::to_string(p.value().unsafeGetTensorImpl()));
+    auto it = opt.state().find(state_key(opt.state(), p.value()));
     if (it == opt.state().end()) continue;
     auto& buf = static_cast<torch::optim::SGDParamState&>(*it->second).momentum_buffer();
     if (buf.defined()) state.emplace_back(kMomentumPrefix + p.key(), buf.detach().to(torch::kCPU).contiguous());
@@ -91,7 +107,7 @@ void restore_training_state(ResNet& model, torch::optim::SGD& opt, const StateDi
     if (it == momentum.end()) continue;
     auto state = std::make_unique<torch::optim::SGDParamState>();
     state->momentum_buffer(it->second.to(device));
-    opt.state()[c10::guts::to_string(p.value().unsafeGetTensorImpl())] = std::move(state);
+    opt.state()[state_key(opt.state(), p.value())] = std::move(state);
   }
 }
 
