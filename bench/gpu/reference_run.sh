@@ -33,7 +33,12 @@ t "$b/swa-average" /tmp/ref/snapshots -o /tmp/ref/swa.h5
 t "$b/swa-bn" /tmp/ref/swa.h5 --data /tmp/cifar --val-size 0 --device cuda -o /tmp/ref/swa-bn.h5 2>&1 | grep -v "/s, "
 stamp "swa-eval of every snapshot, the SWA model (cycle-0006 is the final weights) (test set)"
 for f in /tmp/ref/snapshots/cycle-*.h5 /tmp/ref/swa.h5 /tmp/ref/swa-bn.h5; do
-  r=$("$b/swa-eval" "$f" --data /tmp/cifar --device cuda --json - 2>/dev/null | python3 -c 'import json,sys; j=json.load(sys.stdin); m=j["metrics"]; print(f"top1 {m[\"top1\"]:.2f} nll {m[\"nll\"]:.4f} ece {m[\"ece\"]:.4f} bn_state {j[\"bn_state\"]} forward {j[\"forward_seconds\"]:.2f}s")')
-  echo "EVAL $(basename "$f") $r"
-done
+  "$b/swa-eval" "$f" --data /tmp/cifar --device cuda --json /tmp/eval.json > /dev/null 2>&1
+  python3 - "$f" <<'PY'
+import json, os, sys
+j = json.load(open("/tmp/eval.json")); m = j["metrics"]
+print(f"EVAL {os.path.basename(sys.argv[1])} top1 {m['top1']:.2f} top5 {m['top5']:.2f} nll {m['nll']:.4f} "
+      f"ece {m['ece']:.4f} bn_state {j['bn_state']} forward {j['forward_seconds']:.2f}s total {j['total_seconds']:.2f}s")
+PY
+done | tee "$out/evals.txt"
 stamp done
