@@ -11,9 +11,9 @@ using namespace swa::test;
 
 namespace {
 
-ResNet tiny_model_with_random_statistics(uint64_t seed) {
+ResNet model_with_random_statistics(const std::string& arch, uint64_t seed) {
   torch::manual_seed(seed);
-  auto model = make_resnet("resnet18-cifar-w4", 10);
+  auto model = make_resnet(arch, 10);
   torch::NoGradGuard no_grad;
   for (auto& m : model->modules(false)) {
     if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
@@ -34,7 +34,7 @@ ImageSet random_images(int64_t n) {
 }  // namespace
 
 TEST_CASE("BatchNorm re-estimation equals the cumulative average of per-batch statistics") {
-  auto model = tiny_model_with_random_statistics(1);
+  auto model = model_with_random_statistics("resnet18-cifar-w4", 1);
   const auto data = random_images(70);  // batches of 32, 32, 6: the last one counts as much
   BatchNormPassOptions opts;
   opts.batch_size = 32;
@@ -63,7 +63,7 @@ TEST_CASE("BatchNorm re-estimation equals the cumulative average of per-batch st
 }
 
 TEST_CASE("re-estimation with channels_last gives the same statistics") {
-  auto a = tiny_model_with_random_statistics(2), b = tiny_model_with_random_statistics(2);
+  auto a = model_with_random_statistics("resnet18-cifar-w4", 2), b = model_with_random_statistics("resnet18-cifar-w4", 2);
   const auto data = random_images(40);
   BatchNormPassOptions opts;
   opts.batch_size = 16;
@@ -83,18 +83,7 @@ TEST_CASE("folding BatchNorm into the convolutions does not change the predictio
   const auto data = random_images(64);
   for (const char* arch : {"resnet18-cifar-w4", "resnet50-w4"}) {
     INFO(arch);
-    torch::manual_seed(5);
-    auto plain = make_resnet(arch, 10);
-    {
-      torch::NoGradGuard no_grad;
-      for (auto& m : plain->modules(false)) {
-        if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
-          bn->running_mean.normal_(0, 0.5);
-          bn->running_var.uniform_(0.5, 2);
-          bn->weight.uniform_(0.5, 1.5);
-        }
-      }
-    }
+    auto plain = model_with_random_statistics(arch, 5);
     auto folded = make_resnet(arch, 10);
     load_state_dict(*folded, state_dict(*plain), "test");
     PredictOptions unfolded_opts;

@@ -163,6 +163,18 @@ void write_text_atomically(const std::string& path, const std::string& text) {
   out.commit();
 }
 
+// A run killed while writing leaves a hidden ".NAME.tmp-XXXXXX" (never a half file under the
+// real name): remove those before continuing.
+void remove_stale_temporaries(const std::string& run_dir) {
+  for (const auto& folder : {fs::path(run_dir), fs::path(run_dir) / "snapshots"}) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(folder, ec)) {
+      const std::string name = e.path().filename().string();
+      if (name.size() > 1 && name[0] == '.' && name.find(".tmp-") != std::string::npos) fs::remove(e.path(), ec);
+    }
+  }
+}
+
 // Keeps the first `epochs` lines of the training log.
 void keep_log_lines(const std::string& path, int64_t epochs) {
   std::ifstream in(path);
@@ -258,6 +270,7 @@ nlohmann::json train(TrainConfig c, bool resume) {
     std::remove(log_path.c_str());
   } else {
     keep_log_lines(log_path, start_epoch);  // drop lines of an epoch the crash interrupted
+    remove_stale_temporaries(c.run_dir);
   }
 
   torch::manual_seed(c.seed);

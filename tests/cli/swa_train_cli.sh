@@ -39,6 +39,7 @@ for _ in $(seq 600); do
   sleep 0.05
 done
 kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+touch "$work/b/.last.h5.tmp-abc123"  # as a kill in the middle of writing last.h5 leaves
 check "resume after kill -9" 0 "snapshots in" -- "$bin/swa-train" --resume "$work/b" --threads 1 --deterministic
 /usr/bin/python3 - "$work/a" "$work/b" <<'PY'
 import h5py, sys, numpy as np
@@ -52,6 +53,7 @@ for name in ("cycle-0001.h5", "cycle-0002.h5"):
 PY
 expect "a resumed run ends with the same weights and snapshots as an uninterrupted one" $?
 [ "$(wc -l < "$work/b/log.jsonl")" -eq 4 ]; expect "the resumed run's log has one line per epoch" $?
+[ ! -e "$work/b/.last.h5.tmp-abc123" ]; expect "resume removes temporaries a kill left behind" $?
 check "resume of a folder that is no run" 1 "not a swa-train run folder" -- "$bin/swa-train" --resume "$work/cifar"
 # Killed before its first epoch ended: --resume starts over from config.json.
 "${train[@]}" --out "$work/c" >/dev/null 2>&1 &

@@ -39,6 +39,15 @@ void add_batch_size_option(CLI::App& app, int64_t& batch_size) {
       ->check(CLI::PositiveNumber);
 }
 
+void add_image_tool_options(CLI::App& app, ImageToolFlags& f, const std::string& split_help) {
+  add_data_options(app, f.data_dir, f.validation_size);
+  app.add_option("--split", f.split, split_help)->capture_default_str();
+  add_batch_size_option(app, f.batch_size);
+  add_device_option(app, f.device);
+  add_json_option(app, f.json);
+  add_threads_option(app, f.threads);
+}
+
 void emit_json(const nlohmann::json& doc, const std::string& target) {
   if (target == "-") {
     std::cout << doc.dump(2) << std::endl;

@@ -17,6 +17,18 @@ void add_data_options(CLI::App& app, std::string& dir, int64_t& validation_size)
 void add_device_option(CLI::App& app, std::string& device);
 // --batch-size N.
 void add_batch_size_option(CLI::App& app, int64_t& batch_size);
+// The flags of every tool that runs a model over CIFAR-10 images: --data, --val-size, --split,
+// --batch-size, --device, --json, --threads.
+struct ImageToolFlags {
+  std::string data_dir;
+  int64_t validation_size = 0;  // tools set lib/data/cifar10.h's kDefaultValidationSize
+  std::string split;
+  int64_t batch_size = 500;
+  std::string device = "auto";
+  std::string json;
+  int threads = 0;
+};
+void add_image_tool_options(CLI::App& app, ImageToolFlags& flags, const std::string& split_help);
 // Writes `doc` to stdout ('-') or atomically to a file.
 void emit_json(const nlohmann::json& doc, const std::string& target);
 

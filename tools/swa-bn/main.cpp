@@ -18,31 +18,29 @@ int main(int argc, char** argv) {
 One pass over the training split (the training files minus the validation hold-out), in order,
 without augmentation unless --augment. The output records bn_state=recomputed.)");
   swa::BatchNormRequest req;
-  std::string split = "train", device = "auto", json_target;
-  int threads = 0;
+  swa::ImageToolFlags flags;
+  flags.split = "train";
+  flags.validation_size = swa::kDefaultValidationSize;
   app.add_option("input", req.input, "Snapshot (.h5, .pt, .safetensors)")->required();
   app.add_option("-o,--output", req.output, "Output snapshot")->required();
-  swa::add_data_options(app, req.data.dir, req.data.validation_size);
-  app.add_option("--split", split, "Images to use: train, val or test")->capture_default_str();
+  swa::add_image_tool_options(app, flags, "Images to use: train, val or test");
   app.add_option("--samples", req.samples, "Use a fixed, seeded subset of N images (0: all)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--seed", req.pass.seed, "Seed for --samples and --augment")->capture_default_str();
   app.add_flag("--augment", req.pass.augment, "Random crop + flip, as in training");
   app.add_option("--arch", req.arch_override, "Architecture, for files without metadata");
-  swa::add_batch_size_option(app, req.pass.batch_size);
-  swa::add_device_option(app, device);
-  swa::add_json_option(app, json_target);
-  swa::add_threads_option(app, threads);
 
   return swa::run_tool(app, argc, argv, [&] {
-    swa::set_compute_threads(threads);
-    req.split = swa::parse_split(split);
-    req.pass.device = swa::resolve_device(device);
+    swa::set_compute_threads(flags.threads);
+    req.data = {flags.data_dir, flags.validation_size};
+    req.split = swa::parse_split(flags.split);
+    req.pass.batch_size = flags.batch_size;
+    req.pass.device = swa::resolve_device(flags.device);
     const auto summary = swa::recompute_snapshot_batchnorm(req);
     std::cerr << "swa-bn: " << summary["images"] << " images on " << summary["device"].get<std::string>()
               << ", " << static_cast<int64_t>(summary["images_per_second"].get<double>())
               << " img/s -> " << req.output << " (bn_state=recomputed)\n";
-    if (!json_target.empty()) swa::emit_json(summary, json_target);
+    if (!flags.json.empty()) swa::emit_json(summary, flags.json);
     return swa::kExitOk;
   });
 }

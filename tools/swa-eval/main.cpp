@@ -47,31 +47,29 @@ int main(int argc, char** argv) {
 Metrics: top-1, top-5 (percent), NLL (nats), ECE (15 equal-width bins), per-class accuracy,
 confusion matrix, images/s. Selection should use --split val; report --split test at the end.)");
   swa::EvaluationRequest req;
-  std::string split = "test", device = "auto", json_target;
-  int threads = 0;
+  swa::ImageToolFlags flags;
+  flags.split = "test";
+  flags.validation_size = swa::kDefaultValidationSize;
   bool no_fold = false;
   app.add_option("checkpoint", req.checkpoint, "Snapshot (.h5, .pt, .safetensors)")->required();
-  swa::add_data_options(app, req.data.dir, req.data.validation_size);
-  app.add_option("--split", split, "test, val or train")->capture_default_str();
+  swa::add_image_tool_options(app, flags, "test, val or train");
   app.add_option("--arch", req.arch_override, "Architecture, for files without metadata");
   app.add_flag("--no-fold", no_fold, "Keep BatchNorm separate (slower; for checking)");
-  swa::add_batch_size_option(app, req.predict.batch_size);
-  swa::add_device_option(app, device);
-  swa::add_json_option(app, json_target);
-  swa::add_threads_option(app, threads);
 
   return swa::run_tool(app, argc, argv, [&] {
-    swa::set_compute_threads(threads);
-    req.split = swa::parse_split(split);
-    req.predict.device = swa::resolve_device(device);
+    swa::set_compute_threads(flags.threads);
+    req.data = {flags.data_dir, flags.validation_size};
+    req.split = swa::parse_split(flags.split);
+    req.predict.batch_size = flags.batch_size;
+    req.predict.device = swa::resolve_device(flags.device);
     req.predict.fold_batchnorm = !no_fold;
     const auto report = swa::evaluate_snapshot(req);
     for (const auto& w : report["warnings"]) std::cerr << "swa-eval: WARNING: " << w.get<std::string>() << "\n";
-    if (json_target.empty()) {
+    if (flags.json.empty()) {
       print_table(report);
     } else {
-      swa::emit_json(report, json_target);
-      if (json_target != "-") print_table(report);
+      swa::emit_json(report, flags.json);
+      if (flags.json != "-") print_table(report);
     }
     return swa::kExitOk;
   });
