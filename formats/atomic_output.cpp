@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "formats/input_error.h"
 
@@ -55,6 +56,21 @@ void AtomicOutput::commit() {
                                       std::strerror(errno));
   }
   committed_ = true;
+}
+
+}  // namespace swa
+
+namespace swa {
+
+void write_file_atomically(const std::string& path, const std::string& text) {
+  AtomicOutput out(path);
+  {
+    std::ofstream f(out.temp_path(), std::ios::binary);
+    f << text;
+    f.close();
+    if (!f) throw InputError(path, "cannot write (disk full?)");
+  }
+  out.commit();
 }
 
 }  // namespace swa

@@ -29,3 +29,10 @@ class AtomicOutput {
 void require_writable_folder(const std::string& path);
 
 }  // namespace swa
+
+namespace swa {
+
+// Writes `text` to `path` through an AtomicOutput. Throws InputError naming the file on failure.
+void write_file_atomically(const std::string& path, const std::string& text);
+
+}  // namespace swa

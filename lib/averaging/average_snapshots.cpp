@@ -8,6 +8,7 @@
 #include "formats/atomic_output.h"
 #include "formats/file_digest.h"
 #include "formats/input_error.h"
+#include "lib/averaging/snapshot_compatibility.h"
 #include "lib/averaging/weighted_sum.h"
 
 namespace swa {
@@ -17,46 +18,11 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::string describe(const TensorInfo& t) {
-  return c10::str(c10::toString(t.dtype), " ", c10::IntArrayRef(t.shape));
-}
-
 bool same_file(const std::string& a, const std::string& b) {
   std::error_code ec;
   return std::filesystem::equivalent(a, b, ec);
 }
 
-// Every input must have the reference's tensors, with the same dtype and shape.
-void check_compatible(const SnapshotReader& ref, const SnapshotReader& other) {
-  const auto& a = ref.meta();
-  const auto& b = other.meta();
-  if (!a.arch.empty() && !b.arch.empty() && a.arch != b.arch) {
-    throw InputError(other.path(), "architecture '" + b.arch + "' differs from '" + a.arch +
-                                       "' of " + ref.path());
-  }
-  if (a.num_classes > 0 && b.num_classes > 0 && a.num_classes != b.num_classes) {
-    throw InputError(other.path(), "num_classes " + std::to_string(b.num_classes) +
-                                       " differs from " + std::to_string(a.num_classes) + " of " +
-                                       ref.path());
-  }
-  for (const auto& expected : ref.layout()) {
-    const TensorInfo* got = other.find(expected.key);
-    if (!got) {
-      throw InputError(other.path(), expected.key, "missing (present in " + ref.path() + ")");
-    }
-    if (!(*got == expected)) {
-      throw InputError(other.path(), expected.key,
-                       describe(*got) + " but " + ref.path() + " has " + describe(expected));
-    }
-  }
-  if (other.layout().size() != ref.layout().size()) {
-    for (const auto& t : other.layout()) {
-      if (!ref.find(t.key)) {
-        throw InputError(other.path(), t.key, "not present in " + ref.path());
-      }
-    }
-  }
-}
 
 void require_finite(const torch::Tensor& t, const std::string& file, const std::string& key) {
   if (t.is_floating_point() && !torch::isfinite(t).all().item<bool>()) {
@@ -96,12 +62,12 @@ AverageSummary average_snapshots(const AverageRequest& req) {
   // Open everything and check compatibility before creating any output.
   std::vector<std::unique_ptr<SnapshotReader>> readers;
   for (const auto& in : req.inputs) readers.push_back(open_snapshot(in));
-  for (size_t i = 1; i < readers.size(); ++i) check_compatible(*readers[0], *readers[i]);
+  for (size_t i = 1; i < readers.size(); ++i) check_compatible_snapshots(*readers[0], *readers[i]);
   std::unique_ptr<SnapshotReader> own_base;
   SnapshotReader* base = readers.back().get();
   if (!req.base.empty()) {
     own_base = open_snapshot(req.base);
-    check_compatible(*readers[0], *own_base);
+    check_compatible_snapshots(*readers[0], *own_base);
     base = own_base.get();
   }
 

@@ -30,14 +30,23 @@ nothing_left_behind() {  # no x.* output and no temporary file in $work
   fi
 }
 
-make_cifar() {  # make_cifar DIR: a CIFAR-10 folder in the official layout (labels 0..9, noise)
-  /usr/bin/python3 - "$1" <<'PY'
-import os, sys, random
-d = sys.argv[1]; os.makedirs(d)
-rnd = random.Random(0)
+make_cifar() {  # make_cifar DIR [learnable]: a CIFAR-10 folder in the official layout, labels 0..9;
+  # pixels are noise, or with "learnable" a colour per class plus noise (a tiny net learns it in an epoch)
+  /usr/bin/python3 - "$1" "${2:-noise}" <<'PY'
+import os, sys
+import numpy as np
+d, kind = sys.argv[1], sys.argv[2]
+os.makedirs(d)
+rng = np.random.default_rng(0)
+labels = np.arange(10000, dtype=np.uint8) % 10
+colour = np.array([[25 * ((k * (c + 3)) % 10) for c in range(3)] for k in range(10)], dtype=np.uint8)
 for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
-    with open(os.path.join(d, name), "wb") as f:
-        f.write(b"".join(bytes([i % 10]) + rnd.randbytes(3072) for i in range(10000)))
+    if kind == "learnable":
+        pixels = rng.integers(0, 30, size=(10000, 3, 1024), dtype=np.uint8) + colour[labels][:, :, None]
+    else:
+        pixels = rng.integers(0, 256, size=(10000, 3, 1024), dtype=np.uint8)
+    records = np.concatenate([labels[:, None], pixels.reshape(10000, 3072)], axis=1)
+    records.tofile(os.path.join(d, name))
 open(os.path.join(d, "batches.meta.txt"), "w").write("\n".join("abcdefghij") + "\n")
 PY
 }

@@ -53,14 +53,7 @@ void emit_json(const nlohmann::json& doc, const std::string& target) {
     std::cout << doc.dump(2) << std::endl;
     return;
   }
-  AtomicOutput out(target);
-  {
-    std::ofstream f(out.temp_path());
-    f << doc.dump(2) << "\n";
-    f.close();
-    if (!f) throw InputError(target, "cannot write JSON output");
-  }
-  out.commit();
+  write_file_atomically(target, doc.dump(2) + "\n");
 }
 
 }  // namespace swa

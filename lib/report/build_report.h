@@ -1,0 +1,34 @@
+// swa-report's job for one folder of snapshots: which snapshots help, decided on the validation
+// split, with the test split reported only for the final candidates. Returns everything as JSON
+// (the schema is documented in lib/report/REPORT.md and versioned by "schema_version").
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "lib/data/cifar10.h"
+#include "lib/report/candidate_scorer.h"
+#include "lib/report/report_schema.h"
+
+namespace swa {
+
+struct ReportRequest {
+  std::string source;                  // the folder (or file list) the snapshots came from
+  std::vector<std::string> snapshots;  // in epoch order
+  CifarSource data;
+  int64_t bn_samples = 10000;          // training images for each BatchNorm re-estimation
+  uint64_t bn_seed = 0;
+  double cpis_top_percent = 50;
+  bool evaluate_test = true;
+  ScoringOptions scoring;
+  bool log = true;                     // a line per step on stderr
+};
+
+// Throws InputError (naming the file) for unreadable or incompatible snapshots or data.
+nlohmann::json build_report(const ReportRequest& request);
+
+// A shell-safe command line for `swa-average` + `swa-bn` on the given files.
+std::string average_command(const std::vector<std::string>& files, const std::string& data_dir,
+                            int64_t validation_size);
+
+}  // namespace swa

@@ -1,0 +1,90 @@
+#include "lib/report/candidate_scorer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+
+#include "lib/batchnorm/recompute_batchnorm.h"
+#include "lib/evaluation/predict.h"
+#include "lib/models/state_dict.h"
+
+namespace swa {
+
+CandidateScorer::CandidateScorer(const SnapshotCollection& snapshots, ImageSet bn_images, ImageSet val,
+                                 ScoringOptions options, ComputeLedger& ledger)
+    : snapshots_(snapshots),
+      bn_images_(std::move(bn_images)),
+      val_(std::move(val)),
+      options_(options),
+      ledger_(ledger) {
+  if (options_.device.is_cuda()) {  // the images move to the device once
+    bn_images_.images = bn_images_.images.to(options_.device);
+    val_.images = val_.images.to(options_.device);
+  }
+}
+
+const CandidateScore& CandidateScorer::validation(std::vector<int> members) {
+  std::sort(members.begin(), members.end());
+  auto it = val_cache_.find(members);
+  if (it == val_cache_.end()) it = val_cache_.emplace(members, score(members, val_, "validation forward")).first;
+  return it->second;
+}
+
+const CandidateScore& CandidateScorer::test(std::vector<int> members, const ImageSet& test_images) {
+  std::sort(members.begin(), members.end());
+  auto it = test_cache_.find(members);
+  if (it == test_cache_.end()) it = test_cache_.emplace(members, score(members, test_images, "test forward")).first;
+  return it->second;
+}
+
+double CandidateScorer::forward_images_per_second() const {
+  return forward_seconds_ > 0 ? static_cast<double>(forward_images_) / forward_seconds_ : 0.0;
+}
+
+CandidateScore CandidateScorer::score(const std::vector<int>& members, const ImageSet& images,
+                                      const char* stage) {
+  TORCH_CHECK(!members.empty(), "a candidate needs at least one snapshot");
+  if (options_.log) {
+    options_.log(std::string(stage) + ": " + (members.size() > 1 ? "average of " : "") +
+                 describe_members(snapshots_, members));
+  }
+  CandidateScore out;
+  out.members = members;
+  out.bn_recomputed = members.size() > 1;
+  ResNet model(parse_architecture(snapshots_.arch()), snapshots_.num_classes());
+  {
+    StageTimer timer(ledger_, "averaging");
+    load_state_dict(*model, snapshots_.average(members), describe_members(snapshots_, members));
+  }
+  if (out.bn_recomputed) {
+    StageTimer timer(ledger_, "batchnorm re-estimation", bn_images_.size());
+    BatchNormPassOptions pass;
+    pass.batch_size = options_.batch_size;
+    pass.device = options_.device;
+    pass.progress = options_.progress;
+    recompute_batchnorm(model, bn_images_, pass);
+  }
+  PredictOptions predict;
+  predict.batch_size = options_.batch_size;
+  predict.device = options_.device;
+  predict.progress = options_.progress;
+  const auto start = std::chrono::steady_clock::now();
+  torch::Tensor target = images.images;
+  if (options_.device.is_cuda() && !target.is_cuda()) target = target.to(options_.device);
+  out.logits = predict_logits(model, target, predict);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ledger_.add(stage, secs, images.size());
+  forward_seconds_ += secs;
+  forward_images_ += images.size();
+  out.metrics = classification_metrics(out.logits, images.labels);
+  return out;
+}
+
+std::string describe_members(const SnapshotCollection& snapshots, const std::vector<int>& members) {
+  if (members.size() == snapshots.size() && members.size() > 1) return "all " + std::to_string(members.size()) + " snapshots";
+  std::string s;
+  for (int m : members) s += (s.empty() ? "" : " + ") + snapshots[static_cast<size_t>(m)].name;
+  return s;
+}
+
+}  // namespace swa

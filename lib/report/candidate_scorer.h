@@ -1,0 +1,61 @@
+// Scores subsets of a report's snapshots on the validation split, each subset computed once:
+//   one snapshot        its own weights and BatchNorm statistics, as training left them;
+//   several snapshots   their uniform average, BatchNorm re-estimated (update_bn semantics) on a
+//                       fixed subset of the training images, then evaluated.
+// Results are cached by subset, so leave-one-out, the greedy soup and the recommendation share
+// every pass they have in common. The test split is scored only on request (final candidates).
+#pragma once
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "lib/data/cifar10.h"
+#include "lib/evaluation/classification_metrics.h"
+#include "lib/report/compute_ledger.h"
+#include "lib/report/snapshot_collection.h"
+
+namespace swa {
+
+struct ScoringOptions {
+  int64_t batch_size = 500;
+  torch::Device device = torch::kCPU;
+  bool progress = true;
+  std::function<void(const std::string&)> log;  // told of every pass before it runs (may be empty)
+};
+
+struct CandidateScore {
+  std::vector<int> members;        // sorted snapshot indices
+  bool bn_recomputed = false;
+  ClassificationMetrics metrics;   // on the split it was scored on
+  torch::Tensor logits;            // [images, classes], CPU float32
+};
+
+class CandidateScorer {
+ public:
+  // `bn_images`: the images BatchNorm statistics are re-estimated on; `val`: the selection split.
+  CandidateScorer(const SnapshotCollection& snapshots, ImageSet bn_images, ImageSet val,
+                  ScoringOptions options, ComputeLedger& ledger);
+
+  const CandidateScore& validation(std::vector<int> members);
+  const CandidateScore& test(std::vector<int> members, const ImageSet& test_images);
+  const ImageSet& validation_images() const { return val_; }
+  // Validation images per second of one model's forward pass, measured on the passes so far.
+  double forward_images_per_second() const;
+
+ private:
+  CandidateScore score(const std::vector<int>& members, const ImageSet& images, const char* stage);
+
+  const SnapshotCollection& snapshots_;
+  ImageSet bn_images_, val_;
+  ScoringOptions options_;
+  ComputeLedger& ledger_;
+  std::map<std::vector<int>, CandidateScore> val_cache_, test_cache_;
+  double forward_seconds_ = 0;
+  int64_t forward_images_ = 0;
+};
+
+// "cycle-0001.h5 + cycle-0003.h5" style names for log lines.
+std::string describe_members(const SnapshotCollection& snapshots, const std::vector<int>& members);
+
+}  // namespace swa

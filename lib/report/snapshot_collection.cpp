@@ -1,0 +1,80 @@
+#include "lib/report/snapshot_collection.h"
+
+#include <filesystem>
+
+#include "formats/input_error.h"
+#include "lib/averaging/average_snapshots.h"
+#include "lib/averaging/snapshot_compatibility.h"
+#include "lib/averaging/weighted_sum.h"
+
+namespace swa {
+
+SnapshotCollection::SnapshotCollection(std::vector<SnapshotEntry> entries) : entries_(std::move(entries)) {
+  if (entries_.empty()) throw InputError("(no snapshots)", "a report needs at least one snapshot");
+  const auto& ref = entries_.front();
+  for (const auto& e : entries_) {
+    if (e.state.size() != ref.state.size()) {
+      throw InputError(e.path, "has " + std::to_string(e.state.size()) + " tensors, " + ref.path +
+                                   " has " + std::to_string(ref.state.size()));
+    }
+    for (size_t k = 0; k < e.state.size(); ++k) {
+      const auto& [key, t] = e.state[k];
+      const auto& [ref_key, ref_t] = ref.state[k];
+      if (key != ref_key || t.sizes() != ref_t.sizes() || t.scalar_type() != ref_t.scalar_type()) {
+        throw InputError(e.path, key, "differs from " + ref_key + " of " + ref.path);
+      }
+    }
+  }
+}
+
+SnapshotCollection SnapshotCollection::load(const std::vector<std::string>& paths) {
+  std::vector<SnapshotEntry> entries;
+  std::unique_ptr<SnapshotReader> first;
+  for (const auto& path : paths) {
+    auto reader = open_snapshot(path);
+    if (first) {
+      check_compatible_snapshots(*first, *reader);
+    }
+    SnapshotEntry e{path, std::filesystem::path(path).filename().string(), reader->meta(),
+                    read_state_dict(*reader)};
+    for (const auto& [key, t] : e.state) {
+      if (t.is_floating_point() && !torch::isfinite(t).all().item<bool>()) {
+        throw InputError(path, key, "holds NaN or infinite values");
+      }
+    }
+    if (e.meta.num_classes <= 0) {
+      for (const auto& [key, t] : e.state) {
+        if (key == "fc.weight" && t.dim() == 2) e.meta.num_classes = t.size(0);
+      }
+    }
+    entries.push_back(std::move(e));
+    if (!first) first = std::move(reader);
+  }
+  return SnapshotCollection(std::move(entries));
+}
+
+StateDict SnapshotCollection::average(const std::vector<int>& members) const {
+  TORCH_CHECK(!members.empty(), "average of no snapshots");
+  if (members.size() == 1) return entries_.at(static_cast<size_t>(members[0])).state;
+  const double weight = 1.0 / static_cast<double>(members.size());
+  const auto& last = entries_.at(static_cast<size_t>(members.back())).state;
+  StateDict out;
+  out.reserve(last.size());
+  for (size_t k = 0; k < last.size(); ++k) {
+    const auto& [key, t] = last[k];
+    if (!t.is_floating_point()) {
+      out.emplace_back(key, t);
+      continue;
+    }
+    torch::Tensor acc = torch::zeros(t.sizes(), torch::kDouble);
+    for (int m : members) add_weighted(acc, entries_.at(static_cast<size_t>(m)).state[k].second, weight);
+    out.emplace_back(key, acc.to(t.scalar_type()));
+  }
+  return out;
+}
+
+bool is_trained_weight(const std::string& key, const torch::Tensor& t) {
+  return t.is_floating_point() && !is_batchnorm_statistic(key);
+}
+
+}  // namespace swa
