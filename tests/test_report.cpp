@@ -195,6 +195,11 @@ TEST_CASE("recommendation: the best average; among equals the larger; a better s
   const auto r = recommend({all, soup, cpis}, great_single, names);
   CHECK(r.choice.members == std::vector<int>{2});
   CHECK_THAT(r.reason, Catch::Contains("no average beat"));
+  // A greedy soup that kept only its first snapshot is that snapshot, not an average.
+  const Candidate lonely_soup{"greedy soup", {2}, {80, 0.5}};
+  const auto lonely = recommend({all, lonely_soup, cpis}, great_single, names);
+  CHECK(lonely.choice.name == "best single snapshot");
+  CHECK_THAT(lonely.reason, Catch::Contains("no average beat") && Catch::Contains("uniform average"));
 }
 
 TEST_CASE("batch summary: the gate marks runs where SWA trails the best snapshot by more than TOL", "[report]") {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <iostream>
 #include <numeric>
 
@@ -230,7 +231,11 @@ json build_report(const ReportRequest& req) {
   rec_json["test"] = test_json(rec.choice.members);
   std::vector<std::string> rec_files;
   for (int m : rec.choice.members) rec_files.push_back(snaps[static_cast<size_t>(m)].path);
-  rec_json["command"] = average_command(rec_files, req.data.dir, req.data.validation_size);
+  rec_json["command"] = rec_files.size() > 1
+                            ? average_command(rec_files, req.data.dir, req.data.validation_size)
+                            : "cp " + shell_quote(rec_files.front()) + " best" +
+                                  std::filesystem::path(rec_files.front()).extension().string() +
+                                  "   # no average: the snapshot as training left it";
 
   json loo_json = json::array();
   for (const auto& e : loo) {

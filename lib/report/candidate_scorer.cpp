@@ -4,6 +4,7 @@
 #include <chrono>
 #include <iostream>
 
+#include "lib/averaging/average_snapshots.h"
 #include "lib/batchnorm/recompute_batchnorm.h"
 #include "lib/evaluation/predict.h"
 #include "lib/models/state_dict.h"
@@ -52,17 +53,31 @@ CandidateScore CandidateScorer::score(const std::vector<int>& members, const Ima
   out.members = members;
   out.bn_recomputed = members.size() > 1;
   ResNet model(parse_architecture(snapshots_.arch()), snapshots_.num_classes());
+  const auto cached_bn = batchnorm_cache_.find(members);
   {
     StageTimer timer(ledger_, "averaging");
-    load_state_dict(*model, snapshots_.average(members), describe_members(snapshots_, members));
+    StateDict state = snapshots_.average(members);
+    if (cached_bn != batchnorm_cache_.end()) {
+      for (auto& [key, t] : state) {
+        const auto it = cached_bn->second.find(key);
+        if (it != cached_bn->second.end()) t = it->second;
+      }
+    }
+    load_state_dict(*model, state, describe_members(snapshots_, members));
   }
-  if (out.bn_recomputed) {
+  if (out.bn_recomputed && cached_bn == batchnorm_cache_.end()) {
     StageTimer timer(ledger_, "batchnorm re-estimation", bn_images_.size());
     BatchNormPassOptions pass;
     pass.batch_size = options_.batch_size;
     pass.device = options_.device;
     pass.progress = options_.progress;
     recompute_batchnorm(model, bn_images_, pass);
+    auto& statistics = batchnorm_cache_[members];
+    for (const auto& [key, t] : state_dict(*model)) {
+      if (is_batchnorm_statistic(key) || key.find("num_batches_tracked") != std::string::npos) {
+        statistics[key] = t.to(torch::kCPU).clone();
+      }
+    }
   }
   PredictOptions predict;
   predict.batch_size = options_.batch_size;

@@ -3,7 +3,8 @@
 //   several snapshots   their uniform average, BatchNorm re-estimated (update_bn semantics) on a
 //                       fixed subset of the training images, then evaluated.
 // Results are cached by subset, so leave-one-out, the greedy soup and the recommendation share
-// every pass they have in common. The test split is scored only on request (final candidates).
+// every pass they have in common; BatchNorm is re-estimated once per subset, whatever the number
+// of splits it is scored on. The test split is scored only on request (final candidates).
 #pragma once
 #include <functional>
 #include <map>
@@ -51,6 +52,8 @@ class CandidateScorer {
   ScoringOptions options_;
   ComputeLedger& ledger_;
   std::map<std::vector<int>, CandidateScore> val_cache_, test_cache_;
+  // BatchNorm statistics re-estimated for each averaged subset: a second split reuses them.
+  std::map<std::vector<int>, std::map<std::string, torch::Tensor>> batchnorm_cache_;
   double forward_seconds_ = 0;
   int64_t forward_images_ = 0;
 };

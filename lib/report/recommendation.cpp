@@ -22,16 +22,22 @@ std::string describe(const Candidate& c, size_t total) {
 Recommendation recommend(const std::vector<Candidate>& averages, const Candidate& best_single,
                          const std::vector<std::string>& names) {
   Recommendation r;
-  if (averages.empty()) {
+  // A "subset" of one snapshot (a greedy soup that kept nothing else) is no average.
+  std::vector<const Candidate*> real;
+  for (const auto& c : averages) {
+    if (c.members.size() > 1) real.push_back(&c);
+  }
+  if (real.empty()) {
     r.choice = best_single;
-    r.reason = "only one snapshot: nothing to average";
+    r.reason = averages.empty() ? "only one snapshot: nothing to average"
+                                : "every average tried had a single member: keep the best snapshot";
     return r;
   }
-  const Candidate* best = &averages.front();
-  for (const auto& c : averages) {
-    const bool better = better_quality(c.validation, best->validation);
-    const bool equal = !better && !better_quality(best->validation, c.validation);
-    if (better || (equal && c.members.size() > best->members.size())) best = &c;
+  const Candidate* best = real.front();
+  for (const Candidate* c : real) {
+    const bool better = better_quality(c->validation, best->validation);
+    const bool equal = !better && !better_quality(best->validation, c->validation);
+    if (better || (equal && c->members.size() > best->members.size())) best = c;
   }
   const size_t total = names.size();
   if (better_quality(best_single.validation, best->validation)) {
