@@ -42,11 +42,14 @@ echo "| command | whole command, s | pass images/s | result |"
 echo "|---|---|---|---|"
 timed "swa-bn (50,000 train images)" "$work/bn.json" -- "$bin/swa-bn" "$work/snap/cycle-0001.h5" --data "$data" --val-size 0 -o "$work/bn.h5" --json -
 timed "Python update_bn, preloaded" "$work/py-bn.json" -- /usr/bin/python3 bench/py_bn_eval.py bn --ckpt "$work/model.pt" --data "$data" --threads "$threads" --out "$work/py-bn.pt"
+tuned() { GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456 "$@"; }
+timed "Python update_bn, preloaded, our malloc settings" "$work/py-bn-t.json" -- tuned /usr/bin/python3 bench/py_bn_eval.py bn --ckpt "$work/model.pt" --data "$data" --threads "$threads"
 timed "Python update_bn, preloaded, channels_last" "$work/py-bn-cl.json" -- /usr/bin/python3 bench/py_bn_eval.py bn --ckpt "$work/model.pt" --data "$data" --threads "$threads" --variant channels_last
 timed "Python update_bn, DataLoader" "$work/py-bn-dl.json" -- /usr/bin/python3 bench/py_bn_eval.py bn --ckpt "$work/model.pt" --data "$data" --threads "$threads" --variant dataloader
 "$bin/swa-average" "$work/bn.h5" -o "$work/bn.pt" 2>/dev/null
 timed "swa-eval (10,000 test images)" "$work/eval.json" -- "$bin/swa-eval" "$work/bn.h5" --data "$data" --json -
 timed "Python eval, preloaded" "$work/py-eval.json" -- /usr/bin/python3 bench/py_bn_eval.py eval --ckpt "$work/bn.pt" --data "$data" --threads "$threads"
+timed "Python eval, preloaded, our malloc settings" "$work/py-eval-t.json" -- tuned /usr/bin/python3 bench/py_bn_eval.py eval --ckpt "$work/bn.pt" --data "$data" --threads "$threads"
 timed "Python eval, preloaded, channels_last" "$work/py-eval-cl.json" -- /usr/bin/python3 bench/py_bn_eval.py eval --ckpt "$work/bn.pt" --data "$data" --threads "$threads" --variant channels_last
 timed "Python eval, TorchScript frozen" "$work/py-eval-fr.json" -- /usr/bin/python3 bench/py_bn_eval.py eval --ckpt "$work/bn.pt" --data "$data" --threads "$threads" --variant frozen
 timed "Python eval, DataLoader" "$work/py-eval-dl.json" -- /usr/bin/python3 bench/py_bn_eval.py eval --ckpt "$work/bn.pt" --data "$data" --threads "$threads" --variant dataloader

@@ -1,5 +1,5 @@
-// Streaming passes allocate and free buffers of a few MB thousands of times (HDF5's chunk
-// buffers, tensors). glibc would map and unmap each one, and every fresh page then costs a page
+// Streaming passes and forward passes allocate and free buffers of a few MB thousands of times
+// (HDF5 chunk buffers, activations). glibc would map and unmap each one, and every fresh page then costs a page
 // fault: on virtual machines that alone can double the run time. This keeps such buffers on
 // the heap for reuse.
 #pragma once

@@ -5,7 +5,6 @@
 
 #include "lib/averaging/average_plan.h"
 #include "lib/averaging/average_snapshots.h"
-#include "lib/runtime/buffer_reuse.h"
 #include "lib/runtime/threads.h"
 #include "tools/common/run_tool.h"
 #include "tools/common/shared_options.h"
@@ -54,7 +53,6 @@ run swa-bn on the result before evaluating it.)");
   return swa::run_tool(app, argc, argv, [&] {
     // Averaging streams bytes; LibTorch's thread pool would only spin against the hashing thread.
     swa::set_compute_threads(1);
-    swa::reuse_freed_buffers();
     const auto spec = swa::parse_weighting(weights_csv, weighting, ema);
     const auto plan = swa::plan_average(args, selection, spec);
     swa::AverageRequest request;
