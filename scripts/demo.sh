@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job end to end on an embedded default, about 6 minutes on two cores after the build:
+# The main job end to end on an embedded default, about 4 minutes on two cores after the build:
 #   1. swa-train: ResNet-50 (torchvision's keys) on a 2,500-image subset of CIFAR-10, one warm-up
 #      epoch, then four one-epoch cyclic-rate cycles -> four snapshots
 #   2. swa-average of the snapshots -> swa.h5
