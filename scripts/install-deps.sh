@@ -12,6 +12,7 @@ packages=(
   libssl-dev              # SHA-256 of input files (OpenSSL EVP)
   catch2                  # unit tests (v2)
   python3-torch python3-torchvision python3-h5py python3-numpy  # interop tests and benchmarks
+  curl ca-certificates    # scripts/get-cifar10.sh: the official CIFAR-10 download
 )
 
 missing=()

@@ -21,8 +21,6 @@ namespace {
 
 using json = nlohmann::json;
 
-json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(); }
-
 json metrics_json(const ClassificationMetrics& m, const std::vector<std::string>& class_names,
                   bool per_class = false) {
   json j = {{"images", m.images}, {"top1", m.top1}, {"top5", m.top5}, {"nll", m.nll}, {"ece", m.ece}};
@@ -159,17 +157,18 @@ json build_report(const ReportRequest& req) {
     individual.push_back(quality(s.metrics));
     logits.push_back(s.logits);
     const auto& m = snaps[static_cast<size_t>(i)].meta;
+    const json stored = meta_to_json(m);  // NaN (unknown) metrics as null
     per_snapshot.push_back({{"name", names[static_cast<size_t>(i)]},
                             {"path", snaps[static_cast<size_t>(i)].path},
                             {"epoch", m.epoch},
                             {"cycle", m.cycle},
                             {"step", m.step},
-                            {"lr", number_or_null(m.lr)},
+                            {"lr", stored["lr"]},
                             {"bn_state", m.bn_state},
-                            {"stored", {{"train_loss", number_or_null(m.train_loss)},
-                                        {"train_acc", number_or_null(m.train_acc)},
-                                        {"val_loss", number_or_null(m.val_loss)},
-                                        {"val_acc", number_or_null(m.val_acc)}}},
+                            {"stored", {{"train_loss", stored["train_loss"]},
+                                        {"train_acc", stored["train_acc"]},
+                                        {"val_loss", stored["val_loss"]},
+                                        {"val_acc", stored["val_acc"]}}},
                             {"fit_flags", fit_flags(m)},
                             {"validation", metrics_json(s.metrics, class_names)}});
   }
