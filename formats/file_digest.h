@@ -5,5 +5,4 @@
 namespace swa {
 
 std::string sha256_file(const std::string& path);
-
 }  // namespace swa

@@ -1,25 +1,10 @@
 #include "formats/snapshot.h"
 
-#include <algorithm>
-
-#include "formats/hdf5_snapshot.h"
 #include "formats/input_error.h"
-#include "formats/safetensors_snapshot.h"
-#include "formats/torch_pickle_snapshot.h"
+#include "formats/torch_element_type.h"
+#include "formats/torch_pickle_tensor_file.h"
 
 namespace swa {
-namespace {
-
-std::string lowercase_extension(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  auto dot = path.find_last_of('.');
-  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "";
-  std::string ext = path.substr(dot);
-  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-  return ext;
-}
-
-}  // namespace
 
 int64_t TensorInfo::numel() const {
   int64_t n = 1;
@@ -31,70 +16,64 @@ int64_t TensorInfo::nbytes() const {
   return numel() * static_cast<int64_t>(c10::elementSize(dtype));
 }
 
-bool has_snapshot_extension(const std::string& path) {
-  const std::string ext = lowercase_extension(path);
-  return ext == ".h5" || ext == ".hdf5" || ext == ".pt" || ext == ".pth" || ext == ".ckpt" ||
-         ext == ".safetensors";
-}
-
-SnapshotFormat format_for_path(const std::string& path) {
-  const std::string ext = lowercase_extension(path);
-  if (ext == ".h5" || ext == ".hdf5") return SnapshotFormat::kHdf5;
-  if (ext == ".pt" || ext == ".pth" || ext == ".ckpt") return SnapshotFormat::kTorchPickle;
-  if (ext == ".safetensors") return SnapshotFormat::kSafetensors;
-  throw InputError(path, "unknown snapshot extension '" + ext +
-                             "' (expected .h5, .hdf5, .pt, .pth, .ckpt or .safetensors)");
-}
-
-std::string format_name(SnapshotFormat f) {
-  switch (f) {
-    case SnapshotFormat::kHdf5: return "hdf5";
-    case SnapshotFormat::kTorchPickle: return "pytorch";
-    case SnapshotFormat::kSafetensors: return "safetensors";
-  }
-  return "unknown";
+SnapshotReader::SnapshotReader(std::unique_ptr<TensorFileReader> file) : file_(std::move(file)) {
+  for (const auto& t : file_->layout()) layout_.push_back({t.key, to_scalar_type(t.type), t.shape});
 }
 
 const TensorInfo* SnapshotReader::find(const std::string& key) const {
-  for (const auto& info : layout_) {
-    if (info.key == key) return &info;
-  }
-  return nullptr;
+  const int64_t i = file_->find(key);
+  return i < 0 ? nullptr : &layout_[static_cast<size_t>(i)];
 }
 
 torch::Tensor SnapshotReader::read(const std::string& key) {
   const TensorInfo* info = find(key);
-  if (!info) throw InputError(path_, key, "no such tensor in this snapshot");
+  if (!info) throw InputError(path(), key, "no such tensor in this snapshot");
   torch::Tensor t = torch::empty(info->shape, torch::TensorOptions().dtype(info->dtype));
   read_into(key, t);
   return t;
 }
 
-const TensorInfo& SnapshotReader::checked_target(const std::string& key, const torch::Tensor& out) const {
-  const TensorInfo* info = find(key);
-  if (!info) throw InputError(path_, key, "no such tensor in this snapshot");
-  TORCH_CHECK(out.is_contiguous() && out.scalar_type() == info->dtype && out.sizes().vec() == info->shape,
+void SnapshotReader::read_into(const std::string& key, torch::Tensor& out) {
+  const int64_t i = file_->find(key);
+  if (i < 0) throw InputError(path(), key, "no such tensor in this snapshot");
+  const TensorInfo& info = layout_[static_cast<size_t>(i)];
+  TORCH_CHECK(out.is_cpu() && out.is_contiguous() && out.scalar_type() == info.dtype &&
+                  out.sizes().vec() == info.shape,
               "read_into: the buffer does not match tensor ", key);
-  return *info;
+  file_->read_tensor(static_cast<size_t>(i), out.data_ptr());
+}
+
+SnapshotWriter::SnapshotWriter(std::unique_ptr<TensorFileWriter> file, std::string path,
+                               TensorLayout layout)
+    : file_(std::move(file)), path_(std::move(path)), layout_(std::move(layout)) {}
+
+void SnapshotWriter::write(const std::string& key, const torch::Tensor& tensor) {
+  if (next_ >= layout_.size()) throw std::logic_error("more tensors written than declared");
+  check_tensor_matches(path_, layout_[next_], key, tensor);
+  const torch::Tensor t = tensor.to(torch::kCPU).contiguous();
+  file_->write(next_++, t.data_ptr());
+}
+
+void SnapshotWriter::commit(const SnapshotMeta& meta) {
+  if (next_ != layout_.size()) throw std::logic_error("commit before all tensors were written");
+  file_->commit(meta);
 }
 
 std::unique_ptr<SnapshotReader> open_snapshot(const std::string& path) {
-  switch (format_for_path(path)) {
-    case SnapshotFormat::kHdf5: return open_hdf5_snapshot(path);
-    case SnapshotFormat::kTorchPickle: return open_torch_pickle_snapshot(path);
-    case SnapshotFormat::kSafetensors: return open_safetensors_snapshot(path);
+  // This program has LibTorch: .pt needs no plugin.
+  if (format_for_path(path) == SnapshotFormat::kTorchPickle) {
+    return std::make_unique<SnapshotReader>(open_torch_pickle_tensor_file(path));
   }
-  throw std::logic_error("unreachable");
+  return std::make_unique<SnapshotReader>(open_tensor_file(path));
 }
 
 std::unique_ptr<SnapshotWriter> create_snapshot(const std::string& path, const TensorLayout& layout,
                                                 const WriteOptions& options) {
-  switch (format_for_path(path)) {
-    case SnapshotFormat::kHdf5: return create_hdf5_snapshot(path, layout, options);
-    case SnapshotFormat::kTorchPickle: return create_torch_pickle_snapshot(path, layout);
-    case SnapshotFormat::kSafetensors: return create_safetensors_snapshot(path, layout);
-  }
-  throw std::logic_error("unreachable");
+  const StoredLayout stored = to_stored_layout(layout, path);
+  auto file = format_for_path(path) == SnapshotFormat::kTorchPickle
+                  ? create_torch_pickle_tensor_file(path, stored)
+                  : create_tensor_file(path, stored, options);
+  return std::make_unique<SnapshotWriter>(std::move(file), path, layout);
 }
 
 StateDict read_state_dict(SnapshotReader& reader) {
@@ -109,6 +88,12 @@ TensorLayout layout_of(const StateDict& state) {
     layout.push_back({key, t.scalar_type(), t.sizes().vec()});
   }
   return layout;
+}
+
+StoredLayout to_stored_layout(const TensorLayout& layout, const std::string& file) {
+  StoredLayout out;
+  for (const auto& t : layout) out.push_back({t.key, to_element_type(t.dtype, file, t.key), t.shape});
+  return out;
 }
 
 void save_snapshot(const std::string& path, const SnapshotMeta& meta, const StateDict& state,

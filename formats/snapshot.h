@@ -1,9 +1,9 @@
-// Snapshot I/O behind one streaming interface, whatever the container:
+// Snapshots as LibTorch tensors, whatever the container (see formats/tensor_file.h):
 //   .h5 / .hdf5           native HDF5 (formats/SNAPSHOT.md), checksummed per tensor
 //   .pt / .pth / .ckpt    PyTorch zip pickle: what Python's torch.load returns as dict[str, Tensor]
 //   .safetensors          the Hugging Face safetensors layout
 // A reader knows metadata and the tensor layout after opening and reads one tensor at a time,
-// so averaging many files never holds more than one tensor of each in memory.
+// so going through many files never holds more than one tensor of each in memory.
 // A writer takes tensors in layout order and publishes the file atomically on commit().
 #pragma once
 #include <torch/torch.h>
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "formats/snapshot_meta.h"
+#include "formats/tensor_file.h"
 
 namespace swa {
 
@@ -31,48 +32,41 @@ struct TensorInfo {
 using TensorLayout = std::vector<TensorInfo>;
 using StateDict = std::vector<std::pair<std::string, torch::Tensor>>;  // ordered
 
-enum class SnapshotFormat { kHdf5, kTorchPickle, kSafetensors };
-
-// From the file name's extension; throws InputError for an unknown one.
-SnapshotFormat format_for_path(const std::string& path);
-bool has_snapshot_extension(const std::string& path);
-std::string format_name(SnapshotFormat f);
-
 class SnapshotReader {
  public:
-  virtual ~SnapshotReader() = default;
-  const std::string& path() const { return path_; }
-  const SnapshotMeta& meta() const { return meta_; }
+  explicit SnapshotReader(std::unique_ptr<TensorFileReader> file);
+  const std::string& path() const { return file_->path(); }
+  const SnapshotMeta& meta() const { return file_->meta(); }
   const TensorLayout& layout() const { return layout_; }
+  // The same file at byte level.
+  const TensorFileReader& file() const { return *file_; }
   // nullptr when the snapshot has no such tensor.
   const TensorInfo* find(const std::string& key) const;
   // A contiguous CPU tensor that owns its memory. Throws InputError naming the file and tensor
-  // when the data cannot be read or fails its checksum. By default: allocate, then read_into.
-  virtual torch::Tensor read(const std::string& key);
+  // when the data cannot be read or fails its checksum.
+  torch::Tensor read(const std::string& key);
   // Reads into `out`, a contiguous CPU tensor of the tensor's dtype and shape that the caller
   // reuses across calls (no allocation, no page faults on the hot path).
-  virtual void read_into(const std::string& key, torch::Tensor& out) = 0;
+  void read_into(const std::string& key, torch::Tensor& out);
 
- protected:
-  explicit SnapshotReader(std::string path) : path_(std::move(path)) {}
-  // The layout entry for `key`, checking that `out` fits it; throws InputError for a missing key.
-  const TensorInfo& checked_target(const std::string& key, const torch::Tensor& out) const;
-  std::string path_;
-  SnapshotMeta meta_;
+ private:
+  std::unique_ptr<TensorFileReader> file_;
   TensorLayout layout_;
-};
-
-struct WriteOptions {
-  bool compress = false;  // HDF5 only: shuffle + deflate (smaller, reads ~3x slower)
 };
 
 class SnapshotWriter {
  public:
-  virtual ~SnapshotWriter() = default;  // without commit(): nothing appears at the final path
+  SnapshotWriter(std::unique_ptr<TensorFileWriter> file, std::string path, TensorLayout layout);
   // Tensors arrive in layout order, each matching its TensorInfo.
-  virtual void write(const std::string& key, const torch::Tensor& tensor) = 0;
-  // Records the metadata, flushes, and renames into place.
-  virtual void commit(const SnapshotMeta& meta) = 0;
+  void write(const std::string& key, const torch::Tensor& tensor);
+  // Records the metadata, flushes, and renames into place. Without it, nothing appears.
+  void commit(const SnapshotMeta& meta);
+
+ private:
+  std::unique_ptr<TensorFileWriter> file_;
+  std::string path_;
+  TensorLayout layout_;
+  size_t next_ = 0;
 };
 
 std::unique_ptr<SnapshotReader> open_snapshot(const std::string& path);
@@ -84,6 +78,7 @@ StateDict read_state_dict(SnapshotReader& reader);
 void save_snapshot(const std::string& path, const SnapshotMeta& meta, const StateDict& state,
                    const WriteOptions& options = {});
 TensorLayout layout_of(const StateDict& state);
+StoredLayout to_stored_layout(const TensorLayout& layout, const std::string& file);
 
 // Checks a tensor handed to a writer against the next expected layout entry.
 void check_tensor_matches(const std::string& file, const TensorInfo& expected,

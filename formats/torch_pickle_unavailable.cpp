@@ -1,7 +1,7 @@
-// Built instead of torch_pickle_snapshot.cpp when SWA_WITH_TORCH_PICKLE is OFF (a LibTorch whose
+// Built instead of torch_pickle_tensor_file.cpp when SWA_WITH_TORCH_PICKLE is OFF (a LibTorch whose
 // serialization internals differ from 1.13's): .pt files are refused with a clear message.
 #include "formats/input_error.h"
-#include "formats/torch_pickle_snapshot.h"
+#include "formats/torch_pickle_tensor_file.h"
 
 namespace swa {
 namespace {
@@ -9,12 +9,12 @@ constexpr const char* kWhy = "this build has no PyTorch .pt support (SWA_WITH_TO
                              "use .h5 or .safetensors, or convert with a full build";
 }
 
-std::unique_ptr<SnapshotReader> open_torch_pickle_snapshot(const std::string& path) {
+std::unique_ptr<TensorFileReader> open_torch_pickle_tensor_file(const std::string& path) {
   throw InputError(path, kWhy);
 }
 
-std::unique_ptr<SnapshotWriter> create_torch_pickle_snapshot(const std::string& path,
-                                                             const TensorLayout&) {
+std::unique_ptr<TensorFileWriter> create_torch_pickle_tensor_file(const std::string& path,
+                                                                  const StoredLayout&) {
   throw InputError(path, kWhy);
 }
 

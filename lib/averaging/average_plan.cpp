@@ -1,6 +1,6 @@
 #include "lib/averaging/average_plan.h"
 
-#include "formats/snapshot.h"
+#include "formats/tensor_file.h"
 
 namespace swa {
 
@@ -10,7 +10,7 @@ AveragePlan plan_average(const std::vector<std::string>& args, const SelectionOp
   std::vector<SnapshotMeta> metas;
   std::vector<int64_t> epochs;
   for (const auto& p : paths) {
-    metas.push_back(open_snapshot(p)->meta());
+    metas.push_back(read_snapshot_meta(p));
     epochs.push_back(metas.back().epoch);
   }
   AveragePlan plan;

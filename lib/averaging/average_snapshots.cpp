@@ -1,18 +1,30 @@
+// Keys outer, inputs inner: for each tensor, every input's bytes stream through a small block
+// buffer into a float64 accumulator. Blocks are split between threads (each owns its slice of
+// the accumulator, so the sum per element keeps the fixed input order), and each block is
+// checksummed on the way (fletcher32 pieces add up in any order). Reading is pread from the
+// page cache: nothing is mapped, nothing per input is held between tensors.
 #include "lib/averaging/average_snapshots.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <future>
+#include <limits>
 #include <numeric>
+#include <thread>
 
 #include "formats/atomic_output.h"
-#include "formats/file_digest.h"
+#include "lib/averaging/input_digests.h"
 #include "formats/input_error.h"
+#include "lib/averaging/element_conversion.h"
 #include "lib/averaging/snapshot_compatibility.h"
-#include "lib/averaging/weighted_sum.h"
+#include "lib/runtime/large_buffer.h"
+#include "lib/runtime/run_workers.h"
 
 namespace swa {
 namespace {
+
+constexpr int64_t kBlockBytes = 128 << 10;  // an input block and its float64 slice stay in L2
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -23,16 +35,113 @@ bool same_file(const std::string& a, const std::string& b) {
   return std::filesystem::equivalent(a, b, ec);
 }
 
-
-void require_finite(const torch::Tensor& t, const std::string& file, const std::string& key) {
-  if (t.is_floating_point() && !torch::isfinite(t).all().item<bool>()) {
-    const int64_t bad = (~torch::isfinite(t)).sum().item<int64_t>();
-    throw InputError(file, key, std::to_string(bad) + " NaN/Inf value(s)");
-  }
+bool is_conv_or_linear_weight(const StoredTensor& t) {
+  return ends_with(t.key, ".weight") && t.shape.size() >= 2;
 }
 
-bool is_conv_or_linear_weight(const TensorInfo& t) {
-  return ends_with(t.key, ".weight") && t.shape.size() >= 2;
+int worker_count(int requested) {
+  if (requested > 0) return requested;
+  return static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 8u));
+}
+
+// A byte range of one tensor that lies inside one checksum segment of every input.
+struct Block {
+  int64_t begin, end;
+};
+
+// The tensor cut at every input's segment boundaries, then into blocks of at most kBlockBytes.
+std::vector<Block> plan_blocks(const std::vector<std::unique_ptr<TensorFileReader>>& readers, size_t t) {
+  std::vector<int64_t> cuts{0};
+  for (const auto& r : readers) {
+    for (int64_t e : r->segment_ends(t)) cuts.push_back(e);
+  }
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  std::vector<Block> blocks;
+  for (size_t c = 1; c < cuts.size(); ++c) {
+    for (int64_t b = cuts[c - 1]; b < cuts[c]; b += kBlockBytes) blocks.push_back({b, std::min(cuts[c], b + kBlockBytes)});
+  }
+  return blocks;
+}
+
+size_t segment_of(const std::vector<int64_t>& ends, int64_t byte) {
+  return static_cast<size_t>(std::upper_bound(ends.begin(), ends.end(), byte) - ends.begin());
+}
+
+// Sums tensor t of every input (in `order`, weighted) into acc[0, numel).
+class TensorAccumulator {
+ public:
+  TensorAccumulator(const std::vector<std::unique_ptr<TensorFileReader>>& readers,
+                    const std::vector<size_t>& order, const std::vector<double>& weights, int workers)
+      : readers_(readers), order_(order), weights_(weights), workers_(workers),
+        buffers_(static_cast<size_t>(workers), std::vector<char>(static_cast<size_t>(kBlockBytes))) {}
+
+  void run(size_t t, double* acc) {
+    const StoredTensor& info = readers_[0]->layout()[t];
+    const bool ranged = std::all_of(readers_.begin(), readers_.end(),
+                                    [](const auto& r) { return r->reads_any_range(); });
+    std::vector<std::vector<int64_t>> ends;
+    for (const auto& r : readers_) ends.push_back(r->segment_ends(t));
+    if (!ranged) {  // some input must be decoded whole (compressed HDF5): one tensor at a time
+      std::fill(acc, acc + info.numel(), 0.0);
+      std::vector<char> buffer(static_cast<size_t>(info.nbytes()));
+      for (size_t i : order_) {
+        readers_[i]->read_tensor(t, buffer.data());
+        add_weighted_elements(acc, buffer.data(), info.type, info.numel(), weights_[i]);
+      }
+      return;
+    }
+    const auto blocks = plan_blocks(readers_, t);
+    const int workers = static_cast<int>(std::min<size_t>(static_cast<size_t>(workers_), blocks.size()));
+    // sums[w][i][s]: worker w's share of input i's segment s.
+    std::vector<std::vector<std::vector<Fletcher32>>> sums(static_cast<size_t>(std::max(workers, 1)));
+    for (auto& per_worker : sums) {
+      for (const auto& e : ends) per_worker.emplace_back(e.size());
+    }
+    auto work = [&](int w) {
+      std::vector<char>& buffer = buffers_[static_cast<size_t>(w)];
+      const int64_t esize = element_size(info.type);
+      for (size_t b = static_cast<size_t>(w); b < blocks.size(); b += static_cast<size_t>(workers)) {
+        const Block& block = blocks[b];
+        double* slice = acc + block.begin / esize;
+        const int64_t n = (block.end - block.begin) / esize;
+        std::fill(slice, slice + n, 0.0);
+        for (size_t i : order_) {
+          Fletcher32& sum = sums[static_cast<size_t>(w)][i][segment_of(ends[i], block.begin)];
+          readers_[i]->read_range(t, block.begin, block.end - block.begin, buffer.data(), sum);
+          add_weighted_elements(slice, buffer.data(), info.type, n, weights_[i]);
+        }
+      }
+    };
+    run_workers(workers, work);
+    for (size_t i = 0; i < readers_.size(); ++i) {
+      for (size_t s = 0; s < ends[i].size(); ++s) {
+        Fletcher32 whole;
+        for (const auto& per_worker : sums) whole.merge(per_worker[i][s]);
+        readers_[i]->verify_segment(t, s, whole);
+      }
+    }
+  }
+
+ private:
+  const std::vector<std::unique_ptr<TensorFileReader>>& readers_;
+  const std::vector<size_t>& order_;
+  const std::vector<double>& weights_;
+  int workers_;
+  std::vector<std::vector<char>> buffers_;  // one block per worker
+};
+
+// Names the input that holds NaN/Inf in tensor t, or the weights when none does.
+[[noreturn]] void explain_non_finite(const std::vector<std::unique_ptr<TensorFileReader>>& readers,
+                                     const std::vector<size_t>& order, size_t t, const std::string& output) {
+  const StoredTensor& info = readers[0]->layout()[t];
+  std::vector<char> buffer(static_cast<size_t>(info.nbytes()));
+  for (size_t i : order) {
+    readers[i]->read_tensor(t, buffer.data());
+    const int64_t bad = count_non_finite(buffer.data(), info.type, info.numel());
+    if (bad > 0) throw InputError(readers[i]->path(), info.key, std::to_string(bad) + " NaN/Inf value(s)");
+  }
+  throw InputError(output, info.key, "the average is not finite (weights too extreme?)");
 }
 
 }  // namespace
@@ -60,23 +169,22 @@ AverageSummary average_snapshots(const AverageRequest& req) {
   }
 
   // Open everything and check compatibility before creating any output.
-  std::vector<std::unique_ptr<SnapshotReader>> readers;
-  for (const auto& in : req.inputs) readers.push_back(open_snapshot(in));
+  std::vector<std::unique_ptr<TensorFileReader>> readers;
+  for (const auto& in : req.inputs) readers.push_back(open_tensor_file(in));
   for (size_t i = 1; i < readers.size(); ++i) check_compatible_snapshots(*readers[0], *readers[i]);
-  std::unique_ptr<SnapshotReader> own_base;
-  SnapshotReader* base = readers.back().get();
+  std::unique_ptr<TensorFileReader> own_base;
+  const TensorFileReader* base = readers.back().get();
   if (!req.base.empty()) {
-    own_base = open_snapshot(req.base);
+    own_base = open_tensor_file(req.base);
     check_compatible_snapshots(*readers[0], *own_base);
     base = own_base.get();
   }
 
-  // Hash the inputs on another core while this one averages.
-  auto digests = std::async(req.hash_concurrently ? std::launch::async : std::launch::deferred, [&req] {
-    std::vector<std::string> out;
-    for (const auto& in : req.inputs) out.push_back(sha256_file(in));
-    return out;
-  });
+  // Hash the inputs on other threads while averaging; hashing costs more CPU than averaging.
+  const bool single = req.threads == 1;
+  const int workers = single ? 1 : worker_count(req.threads);
+  auto digests = std::async(req.hash_concurrently && !single ? std::launch::async : std::launch::deferred,
+                            [&req, workers] { return input_digests(req.inputs, workers, DigestCache::from_environment()); });
 
   // A fixed summation order: sorted by path, independent of the order given.
   std::vector<size_t> order(readers.size());
@@ -84,46 +192,50 @@ AverageSummary average_snapshots(const AverageRequest& req) {
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return req.inputs[a] < req.inputs[b]; });
 
-  const TensorLayout& layout = readers[0]->layout();
-  auto writer = create_snapshot(req.output, layout, req.write_options);
+  const StoredLayout& layout = readers[0]->layout();
+  auto writer = create_tensor_file(req.output, layout, req.write_options);
   AverageSummary summary;
   bool bn_averaged = false;
-  torch::NoGradGuard no_grad;
-  // Two buffers sized for the largest tensor, reused for every key: no allocation per read.
-  int64_t largest = 0;
-  for (const auto& info : layout) largest = std::max(largest, info.numel());
-  const torch::Tensor acc_storage = torch::empty({largest}, torch::kDouble);
-  torch::Tensor input_storage;
+  // Buffers sized for the largest tensor, reused for every key.
+  int64_t largest = 0, largest_bytes = 0;
   for (const auto& info : layout) {
-    const bool average = c10::isFloatingType(info.dtype) &&
-                         (!layers || std::regex_search(info.key, *layers));
+    largest = std::max(largest, info.numel());
+    largest_bytes = std::max(largest_bytes, info.nbytes());
+  }
+  LargeBuffer acc_buffer(static_cast<size_t>(largest) * sizeof(double));
+  LargeBuffer out_buffer(static_cast<size_t>(largest_bytes));
+  double* acc = acc_buffer.as<double>();
+  char* out = out_buffer.as<char>();
+  TensorAccumulator accumulator(readers, order, req.weights, workers);
+  for (size_t t = 0; t < layout.size(); ++t) {
+    const StoredTensor& info = layout[t];
+    const bool average = is_floating(info.type) && (!layers || std::regex_search(info.key, *layers));
     if (!average) {
-      torch::Tensor t = base->read(info.key);
-      require_finite(t, base->path(), info.key);
-      writer->write(info.key, t);
+      const size_t b = static_cast<size_t>(base->find(info.key));
+      base->read_tensor(b, out);
+      const int64_t bad = count_non_finite(out, info.type, info.numel());
+      if (bad > 0) throw InputError(base->path(), info.key, std::to_string(bad) + " NaN/Inf value(s)");
+      writer->write(t, out);
       ++summary.tensors_from_base;
       continue;
     }
-    if (!input_storage.defined() || input_storage.scalar_type() != info.dtype) {
-      input_storage = torch::empty({largest}, info.dtype);
-    }
-    torch::Tensor acc = acc_storage.narrow(0, 0, info.numel()).view(info.shape).zero_();
-    torch::Tensor input = input_storage.narrow(0, 0, info.numel()).view(info.shape);
-    for (size_t i : order) {
-      readers[i]->read_into(info.key, input);
-      add_weighted(acc, input, req.weights[i]);
-    }
-    if (!all_finite(acc)) {
-      for (size_t i : order) require_finite(readers[i]->read(info.key), req.inputs[i], info.key);
-      throw InputError(req.output, info.key, "the average is not finite (weights too extreme?)");
-    }
-    torch::Tensor result = acc;
+    const int64_t n = info.numel();
+    accumulator.run(t, acc);
+    if (!all_finite(acc, n)) explain_non_finite(readers, order, t, req.output);
     if (req.soft_threshold > 0 && is_conv_or_linear_weight(info)) {
-      result = acc.sign() * (acc.abs() - req.soft_threshold).clamp_min(0.0);
-      summary.thresholded_elements += result.numel();
-      summary.zero_elements += (result == 0).sum().item<int64_t>();
+      int64_t zeros = 0;
+      for (int64_t k = 0; k < n; ++k) {
+        const double a = acc[k];
+        const double sign = (a > 0) - (a < 0);
+        const double r = sign * std::max(std::abs(a) - req.soft_threshold, 0.0);
+        acc[k] = r;
+        zeros += r == 0;
+      }
+      summary.thresholded_elements += n;
+      summary.zero_elements += zeros;
     }
-    writer->write(info.key, result.to(info.dtype));
+    store_elements(acc, n, info.type, out);
+    writer->write(t, out);
     ++summary.tensors_averaged;
     bn_averaged = bn_averaged || is_batchnorm_statistic(info.key);
   }

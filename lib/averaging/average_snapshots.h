@@ -4,15 +4,16 @@
 // input dtype; the sum runs in a fixed order (inputs sorted by path), so permuting the inputs
 // does not change a bit, and N copies of one snapshot average to it exactly. Other tensors
 // (num_batches_tracked, tensors outside `layers`) come from `base`. Peak memory is one float64
-// tensor plus one input tensor, whatever the number of inputs (plus the output for .pt, whose
-// container is written whole). Nothing appears at `output` unless everything succeeded.
+// tensor, one output tensor and a small block per thread, whatever the number of inputs (plus
+// the output for .pt, whose container is written whole). Nothing appears at `output` unless
+// everything succeeded. Torch-free: swa-average runs without loading LibTorch.
 #pragma once
 #include <optional>
 #include <regex>
 #include <string>
 #include <vector>
 
-#include "formats/snapshot.h"
+#include "formats/tensor_file.h"
 
 namespace swa {
 
@@ -25,7 +26,8 @@ struct AverageRequest {
   std::string layers_pattern;        // empty: every floating tensor
   double soft_threshold = 0.0;       // > 0: L1 shrink of averaged conv/linear weights
   WriteOptions write_options;
-  bool hash_concurrently = true;     // SHA-256 of the inputs on a second core while averaging
+  int threads = 0;                   // 0: every core; 1: everything on this thread
+  bool hash_concurrently = true;     // SHA-256 of the inputs on another thread while averaging
 };
 
 struct AverageSummary {

@@ -5,13 +5,13 @@
 namespace swa {
 namespace {
 
-std::string describe(const TensorInfo& t) {
-  return c10::str(c10::toString(t.dtype), " ", c10::IntArrayRef(t.shape));
+std::string describe(const StoredTensor& t) {
+  return describe_tensor(t);
 }
 
 }  // namespace
 
-void check_compatible_snapshots(const SnapshotReader& ref, const SnapshotReader& other) {
+void check_compatible_snapshots(const TensorFileReader& ref, const TensorFileReader& other) {
   const auto& a = ref.meta();
   const auto& b = other.meta();
   if (!a.arch.empty() && !b.arch.empty() && a.arch != b.arch) {
@@ -24,18 +24,19 @@ void check_compatible_snapshots(const SnapshotReader& ref, const SnapshotReader&
                                        ref.path());
   }
   for (const auto& expected : ref.layout()) {
-    const TensorInfo* got = other.find(expected.key);
-    if (!got) {
+    const int64_t index = other.find(expected.key);
+    if (index < 0) {
       throw InputError(other.path(), expected.key, "missing (present in " + ref.path() + ")");
     }
-    if (!(*got == expected)) {
+    const StoredTensor& got = other.layout()[static_cast<size_t>(index)];
+    if (!(got == expected)) {
       throw InputError(other.path(), expected.key,
-                       describe(*got) + " but " + ref.path() + " has " + describe(expected));
+                       describe(got) + " but " + ref.path() + " has " + describe(expected));
     }
   }
   if (other.layout().size() != ref.layout().size()) {
     for (const auto& t : other.layout()) {
-      if (!ref.find(t.key)) {
+      if (ref.find(t.key) < 0) {
         throw InputError(other.path(), t.key, "not present in " + ref.path());
       }
     }

@@ -8,7 +8,7 @@
 #include <tuple>
 
 #include "formats/input_error.h"
-#include "formats/snapshot.h"
+#include "formats/tensor_file.h"
 
 namespace swa {
 namespace fs = std::filesystem;
@@ -21,8 +21,7 @@ void sort_by_epoch(std::vector<std::string>& paths) {
   };
   std::vector<Keyed> keyed;
   for (const auto& p : paths) {
-    const auto reader = open_snapshot(p);
-    const auto& m = reader->meta();
+    const SnapshotMeta m = read_snapshot_meta(p);
     keyed.push_back({{m.epoch, m.cycle, m.step, p}, p});
   }
   std::sort(keyed.begin(), keyed.end(),

@@ -1,6 +1,6 @@
 #include "lib/averaging/weighted_sum.h"
 
-#include <cmath>
+#include "lib/averaging/element_conversion.h"
 
 namespace swa {
 
@@ -12,19 +12,12 @@ void add_weighted(torch::Tensor& acc, const torch::Tensor& x_in, double weight) 
     return;
   }
   const torch::Tensor x = x_in.contiguous();
-  double* a = acc.data_ptr<double>();
-  const float* v = x.data_ptr<float>();
-  const int64_t n = acc.numel();
-  for (int64_t i = 0; i < n; ++i) a[i] += weight * static_cast<double>(v[i]);
+  add_weighted_elements(acc.data_ptr<double>(), x.data_ptr<float>(), ElementType::kFloat32, acc.numel(), weight);
 }
 
 bool all_finite(const torch::Tensor& acc) {
   TORCH_CHECK(acc.scalar_type() == torch::kDouble && acc.is_contiguous(), "float64 tensor expected");
-  const double* a = acc.data_ptr<double>();
-  const int64_t n = acc.numel();
-  double probe = 0;
-  for (int64_t i = 0; i < n; ++i) probe += a[i] * 0.0;  // NaN or Inf makes the sum NaN
-  return !std::isnan(probe);
+  return all_finite(acc.data_ptr<double>(), acc.numel());
 }
 
 }  // namespace swa

@@ -33,7 +33,7 @@ SnapshotCollection SnapshotCollection::load(const std::vector<std::string>& path
   for (const auto& path : paths) {
     auto reader = open_snapshot(path);
     if (first) {
-      check_compatible_snapshots(*first, *reader);
+      check_compatible_snapshots(first->file(), reader->file());
     }
     SnapshotEntry e{path, std::filesystem::path(path).filename().string(), reader->meta(),
                     read_state_dict(*reader)};

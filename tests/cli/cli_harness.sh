@@ -3,6 +3,7 @@
 set -u
 bin="$1"
 work=$(mktemp -d)
+export SWA_CACHE_DIR="$work/cache"  # digests of test files stay with the test
 trap 'rm -rf "$work"' EXIT
 failures=0
 pass=0

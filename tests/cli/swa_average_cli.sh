@@ -25,6 +25,21 @@ check "conflicting weightings" 1 "exclude each other" -- "$bin/swa-average" "$wo
 check "bad regex" 1 "not a valid regex" -- "$bin/swa-average" "$work/run" --layers '(' -o "$work/x.pt"
 check "usage error keeps CLI11's code" 106 "output is required" -- "$bin/swa-average" "$work/run"
 
+# swa-average leaves LibTorch out (its start-up costs about a second) and loads the .pt plugin
+# only when a .pt file is named.
+check "swa-average does not link LibTorch" 0 "" -- bash -c "! ldd '$bin/swa-average' | grep -q libtorch"
+check ".pt in and out through the plugin" 0 "2 snapshots" -- "$bin/swa-average" "$work/swa.pt" "$work/fc.pt" -o "$work/pt2.pt"
+check "the digest cache gives the same provenance" 0 "" -- bash -c "
+  '$bin/swa-average' '$work/run' -o '$work/d1.h5' --json '$work/d1.json' 2>/dev/null &&
+  '$bin/swa-average' '$work/run' -o '$work/d2.h5' --json '$work/d2.json' 2>/dev/null &&
+  SWA_DIGEST_CACHE=0 '$bin/swa-average' '$work/run' -o '$work/d3.h5' --json '$work/d3.json' 2>/dev/null &&
+  test -n \"\$(ls '$work/cache/sha256')\" &&
+  for f in d1 d2 d3; do python3 -c 'import json,sys; print([i[\"sha256\"] for i in json.load(open(sys.argv[1]))[\"meta\"][\"provenance\"][\"inputs\"]])' '$work/'\$f.json; done | uniq | wc -l | grep -qx 1"
+mkdir -p "$work/alone"
+cp "$bin/swa-average" "$work/alone/"
+check "without the plugin, .pt is refused and .h5 still works" 1 "libswa_torch_pickle.so" -- "$work/alone/swa-average" "$work/run" -o "$work/alone.pt"
+check "without the plugin, .h5 still works" 0 "4 snapshots" -- "$work/alone/swa-average" "$work/run" -o "$work/alone.h5"
+
 cp "$work/run/cycle-0001.h5" "$work/trunc.h5"
 truncate -s 20000 "$work/trunc.h5"
 check "truncated input" 1 "trunc.h5" -- "$bin/swa-average" "$work/run/cycle-0002.h5" "$work/trunc.h5" -o "$work/x.pt"

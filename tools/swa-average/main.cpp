@@ -5,7 +5,6 @@
 
 #include "lib/averaging/average_plan.h"
 #include "lib/averaging/average_snapshots.h"
-#include "lib/runtime/threads.h"
 #include "tools/common/run_tool.h"
 #include "tools/common/shared_options.h"
 
@@ -45,14 +44,15 @@ run swa-bn on the result before evaluating it.)");
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--compress", compress, "HDF5 output: shuffle + deflate (smaller, slower reads)");
   swa::add_json_option(app, json_target);
-  app.add_option("--threads", threads,
-                 "0 or >= 2: hash the inputs (SHA-256) on a second core while averaging; 1: one core")
+  app.add_option("--threads", threads, "Reading threads (0: one per core; 1: one thread for everything)")
       ->default_val(0)
       ->check(CLI::NonNegativeNumber);
+  app.footer(app.get_footer() + R"(
+
+Threads: by default one reader per core and the inputs' SHA-256 on one more; --threads 1 does
+everything on one thread. swa-average does not load LibTorch unless a .pt file is named.)");
 
   return swa::run_tool(app, argc, argv, [&] {
-    // Averaging streams bytes; LibTorch's thread pool would only spin against the hashing thread.
-    swa::set_compute_threads(1);
     const auto spec = swa::parse_weighting(weights_csv, weighting, ema);
     const auto plan = swa::plan_average(args, selection, spec);
     swa::AverageRequest request;
@@ -64,7 +64,7 @@ run swa-bn on the result before evaluating it.)");
     request.layers_pattern = layers;
     request.soft_threshold = soft_threshold;
     request.write_options.compress = compress;
-    request.hash_concurrently = threads != 1;
+    request.threads = threads;
     const auto summary = swa::average_snapshots(request);
 
     std::cerr << "swa-average: " << plan.inputs.size() << " snapshots (" << plan.weighting

@@ -1,10 +1,12 @@
-// Reading maps the file and unpickles data.pkl with storages pointing into the mapping, so no
-// tensor is copied until read() asks for it; read() then drops those pages from this process.
+// Reading maps the file and unpickles data.pkl with storages pointing into the mapping, which
+// tells where each tensor's bytes lie; the mapping is dropped after opening and tensors are then
+// read with pread, so reading many files touches no pages of their mappings.
 // Writing streams the zip archive to disk (torch::pickle_save would build it in memory first)
 // and adds a record swa_meta.json, which torch.load ignores, for the snapshot's metadata.
-#include "formats/torch_pickle_snapshot.h"
+#include "formats/torch_pickle_tensor_file.h"
 
 #include <caffe2/serialize/inline_container.h>
+#include <torch/torch.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -21,6 +23,7 @@
 
 #include "formats/atomic_output.h"
 #include "formats/input_error.h"
+#include "formats/torch_element_type.h"
 
 namespace swa {
 namespace {
@@ -56,14 +59,6 @@ class MappedFile {
   }
   const char* data() const { return data_; }
   size_t size() const { return size_; }
-  // Drops the pages of [begin, begin+len) from this process; the page cache keeps them.
-  void release(const void* begin, size_t len) const {
-    const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-    auto lo = reinterpret_cast<uintptr_t>(begin) & ~(page - 1);
-    auto hi = reinterpret_cast<uintptr_t>(begin) + len;
-    ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
-  }
-
  private:
   char* data_ = nullptr;
   size_t size_ = 0;
@@ -85,11 +80,11 @@ c10::impl::GenericDict unwrap_state_dict(const c10::IValue& root, const std::str
   return dict;
 }
 
-class TorchPickleSnapshotReader final : public SnapshotReader {
+class TorchPickleTensorFileReader final : public TensorFileReader {
  public:
-  explicit TorchPickleSnapshotReader(const std::string& path)
-      : SnapshotReader(path), file_(path) {
-    if (!is_zip(file_)) {
+  explicit TorchPickleTensorFileReader(const std::string& path)
+      : TensorFileReader(path), file_(std::make_unique<MappedFile>(path)) {
+    if (!is_zip(*file_)) {
       throw InputError(path, std::string("not a PyTorch zip archive (a legacy torch.save format "
                                          "from torch<1.6, or not a .pt file at all); ") +
                                  kResaveHint + " with torch>=1.6");
@@ -119,11 +114,17 @@ class TorchPickleSnapshotReader final : public SnapshotReader {
       }
       torch::Tensor t = entry.value().toTensor();
       const char* end = static_cast<const char*>(t.storage().data()) + t.storage().nbytes();
-      if (end > file_.data() + file_.size()) {
+      if (end > file_->data() + file_->size()) {
         throw InputError(path, key, "data runs past the end of the file (truncated?)");
       }
-      layout_.push_back({key, t.scalar_type(), t.sizes().vec()});
-      tensors_.push_back(t);
+      layout_.push_back({key, to_element_type(t.scalar_type(), path, key), t.sizes().vec()});
+      if (t.is_contiguous()) {
+        offsets_.push_back(static_cast<uint64_t>(static_cast<const char*>(t.data_ptr()) - file_->data()));
+        copies_.emplace_back();
+      } else {  // a strided view (rare in state_dicts): kept as a contiguous copy
+        offsets_.push_back(0);
+        copies_.push_back(t.contiguous().clone());
+      }
     }
     if (layout_.empty()) throw InputError(path, std::string("contains no tensors; ") + kResaveHint);
     if (zip->hasRecord(kMetaRecord)) {
@@ -135,30 +136,34 @@ class TorchPickleSnapshotReader final : public SnapshotReader {
         throw InputError(path, std::string("swa_meta.json is not valid JSON: ") + e.what());
       }
     }
+    zip.reset();
+    file_.reset();
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw InputError(path, std::string("cannot open: ") + std::strerror(errno));
+  }
+  ~TorchPickleTensorFileReader() override {
+    if (fd_ >= 0) ::close(fd_);
   }
 
-  torch::Tensor read(const std::string& key) override {
-    const torch::Tensor& view = mapped(key);
-    torch::Tensor owned = view.clone(at::MemoryFormat::Contiguous);
-    file_.release(view.storage().data(), view.storage().nbytes());
-    return owned;
-  }
-
-  void read_into(const std::string& key, torch::Tensor& out) override {
-    const torch::Tensor& view = mapped(key);
-    out.copy_(view);
-    file_.release(view.storage().data(), view.storage().nbytes());
+  void read_range(size_t i, int64_t first, int64_t n, void* dst, Fletcher32&) const override {
+    if (first < 0 || n < 0 || first + n > layout_.at(i).nbytes()) throw std::logic_error("read_range outside the tensor");
+    if (copies_[i].defined()) {
+      std::memcpy(dst, static_cast<const char*>(copies_[i].data_ptr()) + first, static_cast<size_t>(n));
+      return;
+    }
+    auto* p = static_cast<char*>(dst);
+    uint64_t offset = offsets_[i] + static_cast<uint64_t>(first);
+    while (n > 0) {
+      const ssize_t r = ::pread(fd_, p, static_cast<size_t>(n), static_cast<off_t>(offset));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) throw InputError(path_, layout_[i].key, "cannot read data (truncated file?)");
+      p += r;
+      n -= r;
+      offset += static_cast<uint64_t>(r);
+    }
   }
 
  private:
-  // The tensor as a view into the mapping.
-  const torch::Tensor& mapped(const std::string& key) const {
-    for (size_t i = 0; i < layout_.size(); ++i) {
-      if (layout_[i].key == key) return tensors_[i];
-    }
-    throw InputError(path_, key, "no such tensor in this snapshot");
-  }
-
   c10::IValue unpickle(caffe2::serialize::PyTorchStreamReader& zip) {
     auto [pickle_ptr, pickle_size] = zip.getRecord("data.pkl");
     const char* pickle = static_cast<const char*>(pickle_ptr.get());
@@ -179,10 +184,10 @@ class TorchPickleSnapshotReader final : public SnapshotReader {
         throw InputError(path_, "missing or unreadable tensor record " + record + ": " +
                                     e.what_without_backtrace());
       }
-      if (offset > file_.size()) {
+      if (offset > file_->size()) {
         throw InputError(path_, "tensor record " + record + " lies past the end of the file");
       }
-      void* p = const_cast<char*>(file_.data() + offset);
+      void* p = const_cast<char*>(file_->data() + offset);
       return at::DataPtr(p, p, [](void*) {}, at::kCPU);
     };
     // Container type tags ("Dict[str, Tensor]") are parsed; TorchScript classes are refused.
@@ -222,24 +227,24 @@ class TorchPickleSnapshotReader final : public SnapshotReader {
     }
   }
 
-  MappedFile file_;
-  std::vector<torch::Tensor> tensors_;  // views into file_
+  std::unique_ptr<MappedFile> file_;  // while opening
+  int fd_ = -1;
+  std::vector<uint64_t> offsets_;       // of each tensor's first byte in the file
+  std::vector<torch::Tensor> copies_;   // defined for strided tensors only
 };
 
-class TorchPickleSnapshotWriter final : public SnapshotWriter {
+class TorchPickleTensorFileWriter final : public TensorFileWriter {
  public:
-  TorchPickleSnapshotWriter(const std::string& path, const TensorLayout& layout)
+  TorchPickleTensorFileWriter(const std::string& path, const StoredLayout& layout)
       : output_(path), layout_(layout) {}
 
-  void write(const std::string& key, const torch::Tensor& tensor) override {
-    if (next_ >= layout_.size()) throw std::logic_error("more tensors written than declared");
-    check_tensor_matches(output_.final_path(), layout_[next_++], key, tensor);
+  void write(size_t index, const void* bytes) override {
+    if (index != next_) throw std::logic_error("tensors written out of layout order");
+    const StoredTensor& info = layout_[next_++];
     // A tensor whose storage holds exactly its own elements, so the archive stores no extra bytes.
-    torch::Tensor t = tensor.contiguous();
-    if (t.storage_offset() != 0 || t.storage().nbytes() != static_cast<size_t>(t.nbytes())) {
-      t = t.clone();
-    }
-    state_.insert(key, t);
+    torch::Tensor t = torch::empty(info.shape, torch::TensorOptions().dtype(to_scalar_type(info.type)));
+    std::memcpy(t.data_ptr(), bytes, static_cast<size_t>(info.nbytes()));
+    state_.insert(info.key, t);
   }
 
   void commit(const SnapshotMeta& meta) override {
@@ -280,20 +285,20 @@ class TorchPickleSnapshotWriter final : public SnapshotWriter {
   }
 
   AtomicOutput output_;
-  TensorLayout layout_;
+  StoredLayout layout_;
   c10::Dict<std::string, at::Tensor> state_;
   size_t next_ = 0;
 };
 
 }  // namespace
 
-std::unique_ptr<SnapshotReader> open_torch_pickle_snapshot(const std::string& path) {
-  return std::make_unique<TorchPickleSnapshotReader>(path);
+std::unique_ptr<TensorFileReader> open_torch_pickle_tensor_file(const std::string& path) {
+  return std::make_unique<TorchPickleTensorFileReader>(path);
 }
 
-std::unique_ptr<SnapshotWriter> create_torch_pickle_snapshot(const std::string& path,
-                                                             const TensorLayout& layout) {
-  return std::make_unique<TorchPickleSnapshotWriter>(path, layout);
+std::unique_ptr<TensorFileWriter> create_torch_pickle_tensor_file(const std::string& path,
+                                                                  const StoredLayout& layout) {
+  return std::make_unique<TorchPickleTensorFileWriter>(path, layout);
 }
 
 }  // namespace swa

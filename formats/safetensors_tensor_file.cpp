@@ -1,4 +1,4 @@
-#include "formats/safetensors_snapshot.h"
+#include "formats/safetensors_tensor_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -18,18 +18,17 @@ constexpr uint64_t kMaxHeaderBytes = 100u << 20;
 constexpr size_t kMetaReserveBytes = 64u << 10;  // room for metadata decided at commit()
 constexpr const char* kMetaKey = "swa_meta";
 
-const std::pair<const char*, torch::ScalarType> kDtypes[] = {
-    {"F64", torch::kDouble}, {"F32", torch::kFloat}, {"F16", torch::kHalf},
-    {"BF16", torch::kBFloat16}, {"I64", torch::kLong}, {"I32", torch::kInt},
-    {"I16", torch::kShort},  {"I8", torch::kChar},   {"U8", torch::kByte},
-    {"BOOL", torch::kBool}};
+const std::pair<const char*, ElementType> kDtypes[] = {
+    {"F64", ElementType::kFloat64}, {"F32", ElementType::kFloat32}, {"F16", ElementType::kFloat16},
+    {"BF16", ElementType::kBFloat16}, {"I64", ElementType::kInt64}, {"I32", ElementType::kInt32},
+    {"I16", ElementType::kInt16},  {"I8", ElementType::kInt8},   {"U8", ElementType::kUInt8},
+    {"BOOL", ElementType::kBool}};
 
-const char* dtype_code(torch::ScalarType t, const std::string& path, const std::string& key) {
+const char* dtype_code(ElementType t) {
   for (const auto& [code, type] : kDtypes) {
     if (type == t) return code;
   }
-  throw InputError(path, key, std::string("dtype ") + c10::toString(t) +
-                                  " cannot be stored in safetensors");
+  throw std::logic_error("element type without a safetensors code");
 }
 
 // Reads exactly n bytes at offset, or throws naming the file.
@@ -75,10 +74,10 @@ class Fd {
   int fd_;
 };
 
-class SafetensorsSnapshotReader final : public SnapshotReader {
+class SafetensorsTensorFileReader final : public TensorFileReader {
  public:
-  explicit SafetensorsSnapshotReader(const std::string& path)
-      : SnapshotReader(path), fd_(::open(path.c_str(), O_RDONLY)) {
+  explicit SafetensorsTensorFileReader(const std::string& path)
+      : TensorFileReader(path), fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
     if (fd_.get() < 0) throw InputError(path, std::string("cannot open: ") + std::strerror(errno));
     struct stat st;
     ::fstat(fd_.get(), &st);
@@ -103,17 +102,16 @@ class SafetensorsSnapshotReader final : public SnapshotReader {
     parse_entries(header, file_size - data_start_);
   }
 
-  void read_into(const std::string& key, torch::Tensor& out) override {
-    const TensorInfo* info = &checked_target(key, out);
-    const size_t index = static_cast<size_t>(info - layout_.data());
-    read_exact(fd_.get(), out.data_ptr(), static_cast<size_t>(info->nbytes()),
-               data_start_ + offsets_[index], path_, "tensor '" + key + "'");
+  void read_range(size_t i, int64_t first, int64_t n, void* dst, Fletcher32&) const override {
+    if (first < 0 || n < 0 || first + n > layout_.at(i).nbytes()) throw std::logic_error("read_range outside the tensor");
+    read_exact(fd_.get(), dst, static_cast<size_t>(n), data_start_ + offsets_[i] + static_cast<uint64_t>(first),
+               path_, "tensor '" + layout_[i].key + "'");
   }
 
  private:
   void parse_entries(const nlohmann::ordered_json& header, uint64_t data_size) {
     struct Entry {
-      TensorInfo info;
+      StoredTensor info;
       uint64_t begin, end;
     };
     std::vector<Entry> entries;
@@ -135,7 +133,7 @@ class SafetensorsSnapshotReader final : public SnapshotReader {
         auto it = std::find_if(std::begin(kDtypes), std::end(kDtypes),
                                [&](const auto& d) { return code == d.first; });
         if (it == std::end(kDtypes)) throw InputError(path_, key, "unsupported dtype " + code);
-        e.info.dtype = it->second;
+        e.info.type = it->second;
         e.info.shape = value.at("shape").get<std::vector<int64_t>>();
         const auto offsets = value.at("data_offsets").get<std::vector<uint64_t>>();
         if (offsets.size() != 2) throw InputError(path_, key, "data_offsets must have 2 entries");
@@ -172,16 +170,15 @@ class SafetensorsSnapshotReader final : public SnapshotReader {
   std::vector<uint64_t> offsets_;
 };
 
-class SafetensorsSnapshotWriter final : public SnapshotWriter {
+class SafetensorsTensorFileWriter final : public TensorFileWriter {
  public:
-  SafetensorsSnapshotWriter(const std::string& path, const TensorLayout& layout)
+  SafetensorsTensorFileWriter(const std::string& path, const StoredLayout& layout)
       : output_(path),
         layout_(layout),
         fd_(::open(output_.temp_path().c_str(), O_WRONLY | O_TRUNC)) {
     if (fd_.get() < 0) throw InputError(path, std::string("cannot create: ") + std::strerror(errno));
     uint64_t offset = 0;
     for (const auto& info : layout_) {
-      dtype_code(info.dtype, path, info.key);  // refuse unsupported dtypes before any work
       offsets_.push_back(offset);
       offset += static_cast<uint64_t>(info.nbytes());
     }
@@ -189,12 +186,10 @@ class SafetensorsSnapshotWriter final : public SnapshotWriter {
     reserved_ = (bare + kMetaReserveBytes + 7) / 8 * 8;  // data stays 8-byte aligned
   }
 
-  void write(const std::string& key, const torch::Tensor& tensor) override {
-    if (next_ >= layout_.size()) throw std::logic_error("more tensors written than declared");
-    check_tensor_matches(output_.final_path(), layout_[next_], key, tensor);
-    torch::Tensor t = tensor.contiguous();
-    write_exact(fd_.get(), t.data_ptr(), static_cast<size_t>(t.nbytes()),
-                8 + reserved_ + offsets_[next_], output_.final_path());
+  void write(size_t index, const void* bytes) override {
+    if (index != next_) throw std::logic_error("tensors written out of layout order");
+    write_exact(fd_.get(), bytes, static_cast<size_t>(layout_[index].nbytes()),
+                8 + reserved_ + offsets_[index], output_.final_path());
     ++next_;
   }
 
@@ -222,7 +217,7 @@ class SafetensorsSnapshotWriter final : public SnapshotWriter {
     for (size_t i = 0; i < layout_.size(); ++i) {
       const auto& info = layout_[i];
       header[info.key] = {
-          {"dtype", dtype_code(info.dtype, output_.final_path(), info.key)},
+          {"dtype", dtype_code(info.type)},
           {"shape", info.shape},
           {"data_offsets", {offsets_[i], offsets_[i] + static_cast<uint64_t>(info.nbytes())}}};
     }
@@ -230,7 +225,7 @@ class SafetensorsSnapshotWriter final : public SnapshotWriter {
   }
 
   AtomicOutput output_;
-  TensorLayout layout_;
+  StoredLayout layout_;
   Fd fd_;
   std::vector<uint64_t> offsets_;
   size_t reserved_ = 0;
@@ -239,13 +234,13 @@ class SafetensorsSnapshotWriter final : public SnapshotWriter {
 
 }  // namespace
 
-std::unique_ptr<SnapshotReader> open_safetensors_snapshot(const std::string& path) {
-  return std::make_unique<SafetensorsSnapshotReader>(path);
+std::unique_ptr<TensorFileReader> open_safetensors_tensor_file(const std::string& path) {
+  return std::make_unique<SafetensorsTensorFileReader>(path);
 }
 
-std::unique_ptr<SnapshotWriter> create_safetensors_snapshot(const std::string& path,
-                                                            const TensorLayout& layout) {
-  return std::make_unique<SafetensorsSnapshotWriter>(path, layout);
+std::unique_ptr<TensorFileWriter> create_safetensors_tensor_file(const std::string& path,
+                                                                 const StoredLayout& layout) {
+  return std::make_unique<SafetensorsTensorFileWriter>(path, layout);
 }
 
 }  // namespace swa

@@ -1,0 +1,712 @@
+// Uses HDF5's C API directly: it reports failures as return codes plus an error stack we can
+// turn into one readable sentence, where the C++ wrapper prints stacks and loses the detail.
+#include "formats/hdf5_tensor_file.h"
+
+#include <hdf5.h>
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <mutex>
+
+#include "formats/atomic_output.h"
+#include "formats/input_error.h"
+
+namespace swa {
+namespace {
+
+constexpr int64_t kMaxChunkBytes = int64_t{16} << 20;  // one chunk per tensor up to 16 MiB
+constexpr unsigned kDeflateLevel = 4;
+
+// Silences HDF5's automatic stack printing once per process; errors are reported by us.
+void silence_hdf5_errors() {
+  static bool done = [] {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    return true;
+  }();
+  (void)done;
+}
+
+// The innermost (most specific) messages of HDF5's current error stack, e.g. "data error
+// detected by Fletcher32 checksum".
+std::string hdf5_error_text() {
+  std::vector<std::string> messages;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned, const H5E_error2_t* err, void* out) -> herr_t {
+        auto* list = static_cast<std::vector<std::string>*>(out);
+        if (err->desc && *err->desc &&
+            std::find(list->begin(), list->end(), err->desc) == list->end()) {
+          list->push_back(err->desc);
+        }
+        return 0;
+      },
+      &messages);
+  H5Eclear2(H5E_DEFAULT);
+  if (messages.empty()) return "unknown HDF5 error";
+  std::string text;
+  for (size_t i = 0; i < messages.size() && i < 3; ++i) text += (i ? "; " : "") + messages[i];
+  return text;
+}
+
+// Owns one HDF5 identifier and closes it with the matching function.
+class Hid {
+ public:
+  Hid() = default;
+  Hid(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  Hid(Hid&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = -1; }
+  Hid& operator=(Hid&& o) noexcept {
+    reset();
+    id_ = o.id_;
+    close_ = o.close_;
+    o.id_ = -1;
+    return *this;
+  }
+  ~Hid() { reset(); }
+  hid_t get() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+  herr_t close() {
+    herr_t r = id_ >= 0 ? close_(id_) : 0;
+    id_ = -1;
+    return r;
+  }
+
+ private:
+  void reset() {
+    if (id_ >= 0) close_(id_);
+    id_ = -1;
+  }
+  hid_t id_ = -1;
+  herr_t (*close_)(hid_t) = nullptr;
+};
+
+Hid half_float_type() {
+  // IEEE binary16, as h5py and numpy's float16 define it.
+  Hid t(H5Tcopy(H5T_IEEE_F32LE), H5Tclose);
+  H5Tset_fields(t.get(), 15, 10, 5, 0, 10);
+  H5Tset_size(t.get(), 2);
+  H5Tset_ebias(t.get(), 15);
+  return t;
+}
+
+// The HDF5 type each element type is stored as. bfloat16 and bool have no HDF5 equivalent and
+// are stored as their bit patterns (uint16, uint8); the dataset's "dtype" attribute says so.
+Hid file_type_for(ElementType type) {
+  auto copy = [](hid_t t) { return Hid(H5Tcopy(t), H5Tclose); };
+  switch (type) {
+    case ElementType::kFloat32: return copy(H5T_IEEE_F32LE);
+    case ElementType::kFloat64: return copy(H5T_IEEE_F64LE);
+    case ElementType::kFloat16: return half_float_type();
+    case ElementType::kBFloat16: return copy(H5T_STD_U16LE);
+    case ElementType::kInt64: return copy(H5T_STD_I64LE);
+    case ElementType::kInt32: return copy(H5T_STD_I32LE);
+    case ElementType::kInt16: return copy(H5T_STD_I16LE);
+    case ElementType::kInt8: return copy(H5T_STD_I8LE);
+    case ElementType::kUInt8: return copy(H5T_STD_U8LE);
+    case ElementType::kBool: return copy(H5T_STD_U8LE);
+  }
+  throw std::logic_error("unknown element type");
+}
+
+// For files written by other tools (h5py): the element type implied by the HDF5 type alone.
+bool element_type_from_hdf5_type(hid_t type, ElementType& out) {
+  const size_t size = H5Tget_size(type);
+  switch (H5Tget_class(type)) {
+    case H5T_FLOAT:
+      if (size == 4) out = ElementType::kFloat32;
+      else if (size == 8) out = ElementType::kFloat64;
+      else if (size == 2) out = ElementType::kFloat16;
+      else return false;
+      return true;
+    case H5T_INTEGER: {
+      const bool is_signed = H5Tget_sign(type) == H5T_SGN_2;
+      if (size == 8 && is_signed) out = ElementType::kInt64;
+      else if (size == 4 && is_signed) out = ElementType::kInt32;
+      else if (size == 2 && is_signed) out = ElementType::kInt16;
+      else if (size == 1) out = is_signed ? ElementType::kInt8 : ElementType::kUInt8;
+      else return false;
+      return true;
+    }
+    default: return false;
+  }
+}
+
+// HDF5 is not thread-safe in Debian's serial build: every library call that may run while
+// reader threads are active takes this lock.
+std::mutex& hdf5_lock() {
+  static std::mutex m;
+  return m;
+}
+
+// ---- attributes -----------------------------------------------------------------------------
+
+void write_string_attr(hid_t obj, const char* name, const std::string& value) {
+  Hid type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  Hid space(H5Screate(H5S_SCALAR), H5Sclose);
+  Hid attr(H5Acreate2(obj, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  const char* ptr = value.c_str();
+  if (!attr.valid() || H5Awrite(attr.get(), type.get(), &ptr) < 0) {
+    throw std::runtime_error(std::string("HDF5: cannot write attribute ") + name + ": " +
+                             hdf5_error_text());
+  }
+}
+
+template <typename T>
+void write_number_attr(hid_t obj, const char* name, T value, hid_t file_type, hid_t mem_type) {
+  Hid space(H5Screate(H5S_SCALAR), H5Sclose);
+  Hid attr(H5Acreate2(obj, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  if (!attr.valid() || H5Awrite(attr.get(), mem_type, &value) < 0) {
+    throw std::runtime_error(std::string("HDF5: cannot write attribute ") + name + ": " +
+                             hdf5_error_text());
+  }
+}
+
+void write_int_attr(hid_t obj, const char* name, int64_t v) {
+  write_number_attr(obj, name, v, H5T_STD_I64LE, H5T_NATIVE_INT64);
+}
+void write_real_attr(hid_t obj, const char* name, double v) {
+  write_number_attr(obj, name, v, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE);
+}
+
+bool has_attr(hid_t obj, const char* name) { return H5Aexists(obj, name) > 0; }
+
+std::string read_string_attr(hid_t obj, const char* name, const std::string& file) {
+  Hid attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+  if (!attr.valid()) throw InputError(file, std::string("cannot open attribute '") + name + "'");
+  Hid ftype(H5Aget_type(attr.get()), H5Tclose);
+  if (H5Tget_class(ftype.get()) != H5T_STRING) {
+    throw InputError(file, std::string("attribute '") + name + "' is not a string");
+  }
+  if (H5Tis_variable_str(ftype.get()) > 0) {
+    Hid mtype(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mtype.get(), H5T_VARIABLE);
+    H5Tset_cset(mtype.get(), H5Tget_cset(ftype.get()));
+    char* ptr = nullptr;
+    if (H5Aread(attr.get(), mtype.get(), &ptr) < 0) {
+      throw InputError(file, std::string("cannot read attribute '") + name + "': " +
+                                 hdf5_error_text());
+    }
+    std::string value = ptr ? ptr : "";
+    H5free_memory(ptr);
+    return value;
+  }
+  const size_t size = H5Tget_size(ftype.get());
+  std::string value(size, '\0');
+  if (H5Aread(attr.get(), ftype.get(), value.data()) < 0) {
+    throw InputError(file, std::string("cannot read attribute '") + name + "'");
+  }
+  value.resize(std::strlen(value.c_str()));
+  return value;
+}
+
+template <typename T>
+void read_number_attr(hid_t obj, const char* name, hid_t mem_type, T& out,
+                      const std::string& file) {
+  if (!has_attr(obj, name)) return;
+  Hid attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+  if (!attr.valid() || H5Aread(attr.get(), mem_type, &out) < 0) {
+    throw InputError(file, std::string("attribute '") + name + "' is not a number: " +
+                               hdf5_error_text());
+  }
+}
+
+nlohmann::json read_json_attr(hid_t obj, const char* name, const std::string& file) {
+  if (!has_attr(obj, name)) return nlohmann::json::object();
+  const std::string text = read_string_attr(obj, name, file);
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(file, std::string("attribute '") + name + "' is not valid JSON: " + e.what());
+  }
+}
+
+std::vector<std::string> read_string_dataset(hid_t file_id, const char* name,
+                                             const std::string& file) {
+  Hid ds(H5Dopen2(file_id, name, H5P_DEFAULT), H5Dclose);
+  if (!ds.valid()) throw InputError(file, std::string("missing dataset '") + name + "'");
+  Hid space(H5Dget_space(ds.get()), H5Sclose);
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  Hid mtype(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(mtype.get(), H5T_VARIABLE);
+  H5Tset_cset(mtype.get(), H5T_CSET_UTF8);
+  std::vector<char*> ptrs(static_cast<size_t>(std::max<hssize_t>(n, 0)), nullptr);
+  if (n > 0 && H5Dread(ds.get(), mtype.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0) {
+    throw InputError(file, std::string("cannot read '") + name + "': " + hdf5_error_text());
+  }
+  std::vector<std::string> out;
+  for (char* p : ptrs) {
+    out.emplace_back(p ? p : "");
+  }
+  H5Dvlen_reclaim(mtype.get(), space.get(), H5P_DEFAULT, ptrs.data());
+  return out;
+}
+
+void write_string_dataset(hid_t loc, const char* name, const std::vector<std::string>& values) {
+  Hid type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  hsize_t dims[1] = {values.size()};
+  Hid space(H5Screate_simple(1, dims, nullptr), H5Sclose);
+  Hid ds(H5Dcreate2(loc, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+         H5Dclose);
+  std::vector<const char*> ptrs;
+  for (const auto& v : values) ptrs.push_back(v.c_str());
+  if (!ds.valid() ||
+      (!ptrs.empty() && H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                 ptrs.data()) < 0)) {
+    throw std::runtime_error(std::string("HDF5: cannot write ") + name + ": " + hdf5_error_text());
+  }
+}
+
+// ---- reader ---------------------------------------------------------------------------------
+
+// Averaging keeps every input open: HDF5's per-file metadata cache, which may grow to 32 MB,
+// would make memory grow with the number of inputs.
+void limit_caches(hid_t fapl) {
+  H5AC_cache_config_t mdc;
+  mdc.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+  if (H5Pget_mdc_config(fapl, &mdc) >= 0) {
+    mdc.set_initial_size = true;
+    mdc.initial_size = 256 * 1024;
+    mdc.min_size = 128 * 1024;
+    mdc.max_size = 2 * 1024 * 1024;
+    H5Pset_mdc_config(fapl, &mdc);
+  }
+}
+
+// The root attributes (formats/SNAPSHOT.md), checked for the format name and version.
+SnapshotMeta read_root_meta(hid_t root, const std::string& path_) {
+SnapshotMeta meta_;
+  if (!has_attr(root, "format") || read_string_attr(root, "format", path_) != kSnapshotFormatName) {
+    throw InputError(path_, std::string("not a swa snapshot: root attribute format=\"") +
+                                kSnapshotFormatName + "\" is missing (see formats/SNAPSHOT.md)");
+  }
+  read_number_attr(root, "format_version", H5T_NATIVE_INT64, meta_.format_version, path_);
+  if (meta_.format_version > kSnapshotFormatVersion || meta_.format_version < 1) {
+    throw InputError(path_, "snapshot format_version " + std::to_string(meta_.format_version) +
+                                " is not supported (this build reads versions 1.." +
+                                std::to_string(kSnapshotFormatVersion) + ")");
+  }
+  auto str = [&](const char* name, std::string& out) {
+    if (has_attr(root, name)) out = read_string_attr(root, name, path_);
+  };
+  str("arch", meta_.arch);
+  str("created_utc", meta_.created_utc);
+  str("producer", meta_.producer);
+  str("bn_state", meta_.bn_state);
+  read_number_attr(root, "num_classes", H5T_NATIVE_INT64, meta_.num_classes, path_);
+  read_number_attr(root, "epoch", H5T_NATIVE_INT64, meta_.epoch, path_);
+  read_number_attr(root, "cycle", H5T_NATIVE_INT64, meta_.cycle, path_);
+  read_number_attr(root, "step", H5T_NATIVE_INT64, meta_.step, path_);
+  read_number_attr(root, "seed", H5T_NATIVE_INT64, meta_.seed, path_);
+  read_number_attr(root, "lr", H5T_NATIVE_DOUBLE, meta_.lr, path_);
+  read_number_attr(root, "train_loss", H5T_NATIVE_DOUBLE, meta_.train_loss, path_);
+  read_number_attr(root, "train_acc", H5T_NATIVE_DOUBLE, meta_.train_acc, path_);
+  read_number_attr(root, "val_acc", H5T_NATIVE_DOUBLE, meta_.val_acc, path_);
+  read_number_attr(root, "val_loss", H5T_NATIVE_DOUBLE, meta_.val_loss, path_);
+  meta_.config = read_json_attr(root, "config", path_);
+  meta_.provenance = read_json_attr(root, "provenance", path_);
+  return meta_;
+}
+
+// Reads exactly n bytes at offset, or throws naming the file and tensor.
+void pread_exact(int fd, void* buf, int64_t n, uint64_t offset, const std::string& path,
+                 const std::string& key) {
+  auto* p = static_cast<char*>(buf);
+  while (n > 0) {
+    ssize_t r = ::pread(fd, p, static_cast<size_t>(n), static_cast<off_t>(offset));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) throw InputError(path, key, std::string("cannot read: ") + std::strerror(errno));
+    if (r == 0) throw InputError(path, key, "data runs past the end of the file (truncated?)");
+    p += r;
+    n -= r;
+    offset += static_cast<uint64_t>(r);
+  }
+}
+
+class Hdf5TensorFileReader final : public TensorFileReader {
+ public:
+  explicit Hdf5TensorFileReader(const std::string& path) : TensorFileReader(path) {
+    silence_hdf5_errors();
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw InputError(path, std::string("cannot open: ") + std::strerror(errno));
+    struct stat st;
+    ::fstat(fd_, &st);
+    file_size_ = static_cast<uint64_t>(st.st_size);
+    std::lock_guard<std::mutex> lock(hdf5_lock());
+    open_library_file();
+    meta_ = read_root_meta(file_.get(), path_);
+    read_layout();
+    // Only datasets HDF5 must decode need the library afterwards.
+    whole_reads_ = std::any_of(access_.begin(), access_.end(), [](const Access& a) { return a.library; });
+    if (!whole_reads_) file_.close();
+  }
+  ~Hdf5TensorFileReader() override {
+    std::lock_guard<std::mutex> lock(hdf5_lock());
+    file_.close();
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  std::vector<int64_t> segment_ends(size_t i) const override {
+    const Access& a = access_.at(i);
+    if (a.library || a.segments.empty()) return {layout_[i].nbytes()};
+    std::vector<int64_t> ends;
+    for (const auto& s : a.segments) ends.push_back(s.end);
+    return ends;
+  }
+
+  bool reads_any_range() const override { return !whole_reads_; }
+
+  void read_range(size_t i, int64_t first, int64_t n, void* dst, Fletcher32& sum) const override {
+    const Access& a = access_.at(i);
+    const StoredTensor& t = layout_[i];
+    if (n <= 0) return;
+    if (a.library) {
+      if (first != 0 || n != t.nbytes()) throw std::logic_error("HDF5-decoded tensors are read whole");
+      read_with_library(i, dst);
+      return;
+    }
+    const Segment& s = segment_at(a, first);
+    if (first + n > s.end) throw std::logic_error("read_range crosses a checksum segment");
+    const int64_t within = first - s.begin;
+    pread_exact(fd_, dst, n, s.file_offset + static_cast<uint64_t>(within), path_, t.key);
+    if (s.checksummed) sum.add(dst, n, within, s.stored_bytes);
+  }
+
+  void verify_segment(size_t i, size_t seg, const Fletcher32& sum) const override {
+    const Access& a = access_.at(i);
+    if (a.library || seg >= a.segments.size() || !a.segments[seg].checksummed) return;
+    const Segment& s = a.segments[seg];
+    const StoredTensor& t = layout_[i];
+    Fletcher32 whole = sum;
+    const int64_t logical = s.end - s.begin;
+    if (s.stored_bytes > logical) {  // an edge chunk is stored padded to the full chunk size
+      std::vector<char> pad(static_cast<size_t>(s.stored_bytes - logical));
+      pread_exact(fd_, pad.data(), s.stored_bytes - logical,
+                  s.file_offset + static_cast<uint64_t>(logical), path_, t.key);
+      whole.add(pad.data(), s.stored_bytes - logical, logical, s.stored_bytes);
+    }
+    unsigned char stored[4];
+    pread_exact(fd_, stored, 4, s.file_offset + static_cast<uint64_t>(s.stored_bytes), path_, t.key);
+    const uint32_t expected = uint32_t{stored[0]} | uint32_t{stored[1]} << 8 |
+                              uint32_t{stored[2]} << 16 | uint32_t{stored[3]} << 24;
+    if (expected == whole.value()) return;
+    // HDF5 has the last word (it also accepts checksums of old library versions).
+    std::vector<char> scratch(static_cast<size_t>(t.nbytes()));
+    read_with_library(i, scratch.data());
+  }
+
+ private:
+  struct Segment {
+    int64_t begin = 0, end = 0;  // bytes of the tensor
+    uint64_t file_offset = 0;
+    int64_t stored_bytes = 0;    // chunk bytes in the file, before the checksum
+    bool checksummed = false;
+  };
+  struct Access {
+    bool library = false;  // HDF5 must decode this dataset
+    std::vector<Segment> segments;
+  };
+
+  static const Segment& segment_at(const Access& a, int64_t first) {
+    auto it = std::upper_bound(a.segments.begin(), a.segments.end(), first,
+                               [](int64_t x, const Segment& s) { return x < s.end; });
+    if (it == a.segments.end()) throw std::logic_error("read_range past the tensor's end");
+    return *it;
+  }
+
+  void open_library_file() const {
+    Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+    // Reading must work on read-only and network file systems where locks fail.
+    H5Pset_file_locking(fapl.get(), false, true);
+    limit_caches(fapl.get());
+    file_ = Hid(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
+    if (!file_.valid()) {
+      throw InputError(path_, "not a readable HDF5 file (truncated, corrupt or another format): " +
+                                  hdf5_error_text());
+    }
+  }
+
+  void read_with_library(size_t i, void* dst) const {
+    const StoredTensor& t = layout_[i];
+    std::lock_guard<std::mutex> lock(hdf5_lock());
+    if (!file_.valid()) open_library_file();
+    const std::string name = "/tensors/" + t.key;
+    Hid ds(H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
+    if (!ds.valid()) throw InputError(path_, t.key, "cannot open dataset: " + hdf5_error_text());
+    if (t.numel() == 0) return;
+    Hid mem_type = file_type_for(t.type);
+    if (H5Dread(ds.get(), mem_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) < 0) {
+      const std::string why = hdf5_error_text();
+      if (why.find("checksum") != std::string::npos || why.find("Fletcher32") != std::string::npos) {
+        throw InputError(path_, t.key, "checksum mismatch: the stored bytes are corrupt (" + why + ")");
+      }
+      throw InputError(path_, t.key, "cannot read data (truncated or corrupt file?): " + why);
+    }
+  }
+
+  void read_layout() {
+    const auto keys = read_string_dataset(file_.get(), "/meta/keys", path_);
+    for (const auto& key : keys) {
+      const std::string name = "/tensors/" + key;
+      Hid ds(H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
+      if (!ds.valid()) {
+        throw InputError(path_, key, "listed in /meta/keys but dataset " + name + " is missing");
+      }
+      StoredTensor info;
+      info.key = key;
+      Hid ftype(H5Dget_type(ds.get()), H5Tclose);
+      bool known = has_attr(ds.get(), "dtype") &&
+                   element_type_from_name(read_string_attr(ds.get(), "dtype", path_), info.type);
+      if (!known && !element_type_from_hdf5_type(ftype.get(), info.type)) {
+        throw InputError(path_, key, "unsupported HDF5 element type");
+      }
+      Hid space(H5Dget_space(ds.get()), H5Sclose);
+      const int rank = H5Sget_simple_extent_ndims(space.get());
+      if (rank < 0) throw InputError(path_, key, "unreadable dataspace: " + hdf5_error_text());
+      std::vector<hsize_t> dims(static_cast<size_t>(rank));
+      H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+      for (hsize_t d : dims) info.shape.push_back(static_cast<int64_t>(d));
+      access_.push_back(find_storage(ds.get(), ftype.get(), info));
+      layout_.push_back(std::move(info));
+    }
+  }
+
+  // Where the dataset's bytes lie, when they can be read without HDF5: little-endian elements
+  // of the expected size, stored contiguously or in chunks of whole rows that carry at most
+  // a fletcher32 filter. Anything else is left to the library.
+  Access find_storage(hid_t ds, hid_t ftype, const StoredTensor& t) const {
+    Access library;
+    library.library = true;
+    const int64_t nbytes = t.nbytes();
+    if (nbytes == 0) return Access{};
+    if (static_cast<int64_t>(H5Tget_size(ftype)) != element_size(t.type)) return library;
+    if (element_size(t.type) > 1 && H5Tget_order(ftype) != H5T_ORDER_LE) return library;
+    Hid dcpl(H5Dget_create_plist(ds), H5Pclose);
+    Access direct;
+    switch (H5Pget_layout(dcpl.get())) {
+      case H5D_CONTIGUOUS: {
+        const haddr_t addr = H5Dget_offset(ds);
+        if (addr == HADDR_UNDEF) return library;
+        direct.segments.push_back({0, nbytes, addr, nbytes, false});
+        break;
+      }
+      case H5D_CHUNKED: {
+        const int nfilters = H5Pget_nfilters(dcpl.get());
+        bool checksummed = false;
+        for (int f = 0; f < nfilters; ++f) {
+          unsigned flags = 0;
+          size_t nelmts = 0;
+          char fname[64];
+          unsigned config = 0;
+          if (H5Pget_filter2(dcpl.get(), static_cast<unsigned>(f), &flags, &nelmts, nullptr,
+                             sizeof fname, fname, &config) != H5Z_FILTER_FLETCHER32) {
+            return library;
+          }
+          checksummed = true;
+        }
+        const size_t rank = t.shape.size();
+        std::vector<hsize_t> chunk(rank);
+        if (rank == 0 || H5Pget_chunk(dcpl.get(), static_cast<int>(rank), chunk.data()) != static_cast<int>(rank)) {
+          return library;
+        }
+        for (size_t d = 1; d < rank; ++d) {
+          if (static_cast<int64_t>(chunk[d]) != t.shape[d]) return library;
+        }
+        const int64_t rows = t.shape[0];
+        const int64_t row_bytes = nbytes / rows;
+        const auto chunk_rows = static_cast<int64_t>(chunk[0]);
+        const int64_t n_chunks = (rows + chunk_rows - 1) / chunk_rows;
+        // (HDF5 1.10 wants the dataspace itself here; H5S_ALL is refused.)
+        Hid space(H5Dget_space(ds), H5Sclose);
+        hsize_t allocated = 0;
+        if (H5Dget_num_chunks(ds, space.get(), &allocated) < 0 || static_cast<int64_t>(allocated) != n_chunks) {
+          return library;
+        }
+        direct.segments.resize(static_cast<size_t>(n_chunks));
+        for (hsize_t c = 0; c < allocated; ++c) {
+          std::vector<hsize_t> origin(rank);
+          unsigned mask = 0;
+          haddr_t addr = HADDR_UNDEF;
+          hsize_t size = 0;
+          if (H5Dget_chunk_info(ds, space.get(), c, origin.data(), &mask, &addr, &size) < 0 || mask != 0 ||
+              addr == HADDR_UNDEF) {
+            return library;
+          }
+          const int64_t k = static_cast<int64_t>(origin[0]) / chunk_rows;
+          const int64_t stored = chunk_rows * row_bytes;
+          if (k >= n_chunks || static_cast<int64_t>(size) != stored + (checksummed ? 4 : 0)) return library;
+          Segment& s = direct.segments[static_cast<size_t>(k)];
+          s.begin = k * chunk_rows * row_bytes;
+          s.end = std::min(rows, (k + 1) * chunk_rows) * row_bytes;
+          s.file_offset = addr;
+          s.stored_bytes = stored;
+          s.checksummed = checksummed;
+        }
+        break;
+      }
+      default: return library;
+    }
+    for (const auto& s : direct.segments) {
+      if (s.end <= s.begin && nbytes > 0) return library;  // a chunk HDF5 did not list
+      const uint64_t stored_end = s.file_offset + static_cast<uint64_t>(s.stored_bytes) + (s.checksummed ? 4 : 0);
+      if (stored_end > file_size_) {
+        throw InputError(path_, t.key, "data runs past the end of the file (truncated?)");
+      }
+    }
+    return direct;
+  }
+
+  int fd_ = -1;
+  uint64_t file_size_ = 0;
+  mutable Hid file_;  // open only while some dataset needs HDF5 to decode it
+  bool whole_reads_ = false;
+  std::vector<Access> access_;
+};
+
+// ---- writer ---------------------------------------------------------------------------------
+
+class Hdf5TensorFileWriter final : public TensorFileWriter {
+ public:
+  Hdf5TensorFileWriter(const std::string& path, const StoredLayout& layout,
+                     const WriteOptions& options)
+      : output_(path), layout_(layout), options_(options) {
+    silence_hdf5_errors();
+    std::lock_guard<std::mutex> lock(hdf5_lock());
+    Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+    H5Pset_file_locking(fapl.get(), false, true);
+    file_ = Hid(H5Fcreate(output_.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()),
+                H5Fclose);
+    if (!file_.valid()) fail("cannot create file");
+    tensors_ = Hid(H5Gcreate2(file_.get(), "tensors", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                   H5Gclose);
+    if (!tensors_.valid()) fail("cannot create group /tensors");
+    for (const auto& info : layout_) {
+      if (info.key.empty() || info.key.find('/') != std::string::npos) {
+        throw InputError(path, info.key, "state_dict keys must be non-empty and contain no '/'");
+      }
+    }
+  }
+
+  void write(size_t index, const void* bytes) override {
+    if (index != next_) throw std::logic_error("tensors written out of layout order");
+    const StoredTensor& info = layout_[next_++];
+    const std::string& key = info.key;
+    std::lock_guard<std::mutex> lock(hdf5_lock());
+    Hid ftype = file_type_for(info.type);
+    std::vector<hsize_t> dims(info.shape.begin(), info.shape.end());
+    Hid space(info.shape.empty() ? H5Screate(H5S_SCALAR)
+                                 : H5Screate_simple(static_cast<int>(dims.size()), dims.data(),
+                                                    nullptr),
+              H5Sclose);
+    Hid dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    if (!info.shape.empty() && info.numel() > 0) set_chunking(dcpl.get(), info);
+    Hid ds(H5Dcreate2(tensors_.get(), key.c_str(), ftype.get(), space.get(), H5P_DEFAULT,
+                      dcpl.get(), H5P_DEFAULT),
+           H5Dclose);
+    if (!ds.valid()) fail("cannot create dataset for '" + key + "'");
+    write_string_attr(ds.get(), "dtype", element_type_name(info.type));
+    if (info.numel() > 0 &&
+        H5Dwrite(ds.get(), ftype.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes) < 0) {
+      fail("cannot write tensor '" + key + "'");
+    }
+    if (ds.close() < 0) fail("cannot write tensor '" + key + "'");
+  }
+
+  void commit(const SnapshotMeta& meta) override {
+    std::lock_guard<std::mutex> lock(hdf5_lock());
+    if (next_ != layout_.size()) {
+      throw std::logic_error("commit after " + std::to_string(next_) + " of " +
+                             std::to_string(layout_.size()) + " tensors");
+    }
+    const hid_t root = file_.get();
+    write_string_attr(root, "format", kSnapshotFormatName);
+    write_int_attr(root, "format_version", kSnapshotFormatVersion);
+    write_string_attr(root, "arch", meta.arch);
+    write_int_attr(root, "num_classes", meta.num_classes);
+    write_int_attr(root, "epoch", meta.epoch);
+    write_int_attr(root, "cycle", meta.cycle);
+    write_int_attr(root, "step", meta.step);
+    write_real_attr(root, "lr", meta.lr);
+    write_real_attr(root, "train_loss", meta.train_loss);
+    write_real_attr(root, "train_acc", meta.train_acc);
+    write_real_attr(root, "val_acc", meta.val_acc);
+    write_real_attr(root, "val_loss", meta.val_loss);
+    write_int_attr(root, "seed", meta.seed);
+    write_string_attr(root, "created_utc", meta.created_utc);
+    write_string_attr(root, "producer", meta.producer);
+    write_string_attr(root, "bn_state", meta.bn_state);
+    write_string_attr(root, "config", meta.config.dump());
+    write_string_attr(root, "provenance", meta.provenance.dump());
+    Hid meta_group(H5Gcreate2(root, "meta", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+    std::vector<std::string> keys;
+    for (const auto& info : layout_) keys.push_back(info.key);
+    write_string_dataset(meta_group.get(), "keys", keys);
+    meta_group.close();
+    tensors_.close();
+    if (H5Fflush(root, H5F_SCOPE_GLOBAL) < 0 || file_.close() < 0) fail("cannot finish file");
+    output_.commit();
+  }
+
+ private:
+  void set_chunking(hid_t dcpl, const StoredTensor& info) {
+    // Chunk along the first dimension so each chunk stays under kMaxChunkBytes.
+    std::vector<hsize_t> chunk(info.shape.begin(), info.shape.end());
+    const int64_t row_bytes = info.nbytes() / std::max<int64_t>(info.shape[0], 1);
+    chunk[0] = static_cast<hsize_t>(
+        std::clamp<int64_t>(kMaxChunkBytes / std::max<int64_t>(row_bytes, 1), 1, info.shape[0]));
+    H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
+    if (options_.compress) {
+      H5Pset_shuffle(dcpl);
+      H5Pset_deflate(dcpl, kDeflateLevel);
+    }
+    H5Pset_fletcher32(dcpl);
+  }
+
+  [[noreturn]] void fail(const std::string& what) {
+    throw InputError(output_.final_path(), what + ": " + hdf5_error_text());
+  }
+
+  AtomicOutput output_;
+  StoredLayout layout_;
+  WriteOptions options_;
+  Hid file_;
+  Hid tensors_;
+  size_t next_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<TensorFileReader> open_hdf5_tensor_file(const std::string& path) {
+  return std::make_unique<Hdf5TensorFileReader>(path);
+}
+
+SnapshotMeta read_hdf5_snapshot_meta(const std::string& path) {
+  silence_hdf5_errors();
+  std::lock_guard<std::mutex> lock(hdf5_lock());
+  Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  H5Pset_file_locking(fapl.get(), false, true);
+  limit_caches(fapl.get());
+  Hid file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
+  if (!file.valid()) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) throw InputError(path, std::string("cannot open: ") + std::strerror(errno));
+    throw InputError(path, "not a readable HDF5 file (truncated, corrupt or another format): " + hdf5_error_text());
+  }
+  return read_root_meta(file.get(), path);
+}
+
+std::unique_ptr<TensorFileWriter> create_hdf5_tensor_file(const std::string& path,
+                                                          const StoredLayout& layout,
+                                                          const WriteOptions& options) {
+  return std::make_unique<Hdf5TensorFileWriter>(path, layout, options);
+}
+
+}  // namespace swa
