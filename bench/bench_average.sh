@@ -3,6 +3,8 @@
 # weights) with a warm page cache and compares wall time and peak RSS against the Python paths:
 #   (a) torch.load each .pt + AveragedModel    (b) h5py + numpy on the .h5 files
 # Usage: bench/bench_average.sh [N...]   (default: 10 40). Needs ~0.1 GB of disk per snapshot and format.
+# swa-average records every input's SHA-256; rows say whether the digests were computed
+# (SWA_DIGEST_CACHE=0, a first run) or found in its digest cache (a repeat run on unchanged files).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 counts=("${@:-10 40}")
@@ -13,6 +15,7 @@ bin=${SWA_BIN:-${SWA_BUILD_DIR:-build}}
 work=${SWA_BENCH_DIR:-/tmp/swa-bench}
 repeats=${REPEATS:-3}
 mkdir -p "$work"
+export SWA_CACHE_DIR="$work/cache"
 
 # measure LABEL -- command...: best wall time of $repeats runs and the largest peak RSS (MB).
 measure() {
@@ -43,16 +46,19 @@ echo "one model: $(stat -c %s "$work/h5/cycle-0001.h5") bytes (.h5), $(stat -c %
 echo
 echo "| command | wall s (best of $repeats) | peak RSS MB |"
 echo "|---|---|---|"
-measure "LibTorch start-up: swa-average --help" -- "$bin/swa-average" --help
+measure "start-up: swa-average --help (no LibTorch)" -- "$bin/swa-average" --help
+measure "LibTorch start-up: swa-inspect --help" -- "$bin/swa-inspect" --help
 for n in "${counts[@]}"; do
   h5=$(ls "$work"/h5/cycle-*.h5 | head -n "$n")
   pt=$(ls "$work"/pt/cycle-*.pt | head -n "$n")
   cat $h5 $pt >/dev/null  # warm the page cache
   measure "N=$n read floor: cat .h5 | wc -c" -- bash -c "cat $(echo $h5) | wc -c"
-  measure "N=$n swa-average .h5 -> .h5" -- "$bin/swa-average" $h5 -o "$work/out.h5"
-  measure "N=$n swa-average .h5 -> .pt" -- "$bin/swa-average" $h5 -o "$work/out.pt"
-  measure "N=$n swa-average .pt -> .pt" -- "$bin/swa-average" $pt -o "$work/out.pt"
-  measure "N=$n swa-average .h5 -> .safetensors" -- "$bin/swa-average" $h5 -o "$work/out.safetensors"
+  measure "N=$n swa-average .h5 -> .h5, digests computed" -- env SWA_DIGEST_CACHE=0 "$bin/swa-average" $h5 -o "$work/out.h5"
+  measure "N=$n swa-average .h5 -> .h5, digests cached" -- "$bin/swa-average" $h5 -o "$work/out.h5"
+  measure "N=$n swa-average .h5 -> .pt, digests cached" -- "$bin/swa-average" $h5 -o "$work/out.pt"
+  measure "N=$n swa-average .pt -> .pt, digests computed" -- env SWA_DIGEST_CACHE=0 "$bin/swa-average" $pt -o "$work/out.pt"
+  measure "N=$n swa-average .pt -> .pt, digests cached" -- "$bin/swa-average" $pt -o "$work/out.pt"
+  measure "N=$n swa-average .h5 -> .safetensors, digests cached" -- "$bin/swa-average" $h5 -o "$work/out.safetensors"
   measure "N=$n Python (a) torch.load + AveragedModel" -- /usr/bin/python3 bench/py_average_torch.py "$work/py.pt" $pt
   measure "N=$n Python (b) h5py + numpy" -- /usr/bin/python3 bench/py_average_h5py.py "$work/py.h5" $h5
 done
