@@ -49,8 +49,9 @@ run swa-bn on the result before evaluating it.)");
       ->check(CLI::NonNegativeNumber);
   app.footer(app.get_footer() + R"(
 
-Threads: by default one reader per core and the inputs' SHA-256 on one more; --threads 1 does
-everything on one thread. swa-average does not load LibTorch unless a .pt file is named.)");
+Threads: one reader per core by default, and as many hashing the inputs (SHA-256, remembered
+for unchanged files); --threads 1 does everything on one thread.
+swa-average does not load LibTorch unless a .pt file is named.)");
 
   return swa::run_tool(app, argc, argv, [&] {
     const auto spec = swa::parse_weighting(weights_csv, weighting, ema);
