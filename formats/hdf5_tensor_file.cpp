@@ -3,19 +3,15 @@
 #include "formats/hdf5_tensor_file.h"
 
 #include <hdf5.h>
-#include <sys/stat.h>
-
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <mutex>
 
 #include "formats/atomic_output.h"
 #include "formats/input_error.h"
+#include "formats/readable_file.h"
 
 namespace swa {
 namespace {
@@ -316,32 +312,26 @@ SnapshotMeta meta_;
   return meta_;
 }
 
-// Reads exactly n bytes at offset, or throws naming the file and tensor.
-void pread_exact(int fd, void* buf, int64_t n, uint64_t offset, const std::string& path,
-                 const std::string& key) {
-  auto* p = static_cast<char*>(buf);
-  while (n > 0) {
-    ssize_t r = ::pread(fd, p, static_cast<size_t>(n), static_cast<off_t>(offset));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) throw InputError(path, key, std::string("cannot read: ") + std::strerror(errno));
-    if (r == 0) throw InputError(path, key, "data runs past the end of the file (truncated?)");
-    p += r;
-    n -= r;
-    offset += static_cast<uint64_t>(r);
+// Opens an existing file read-only, without file locks (they fail on read-only and network file
+// systems). Throws InputError when it is not HDF5.
+Hid open_read_only(const std::string& path) {
+  silence_hdf5_errors();
+  Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  H5Pset_file_locking(fapl.get(), false, true);
+  limit_caches(fapl.get());
+  Hid file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
+  if (!file.valid()) {
+    throw InputError(path, "not a readable HDF5 file (truncated, corrupt or another format): " +
+                               hdf5_error_text());
   }
+  return file;
 }
 
 class Hdf5TensorFileReader final : public TensorFileReader {
  public:
-  explicit Hdf5TensorFileReader(const std::string& path) : TensorFileReader(path) {
-    silence_hdf5_errors();
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) throw InputError(path, std::string("cannot open: ") + std::strerror(errno));
-    struct stat st;
-    ::fstat(fd_, &st);
-    file_size_ = static_cast<uint64_t>(st.st_size);
+  explicit Hdf5TensorFileReader(const std::string& path) : TensorFileReader(path), bytes_(path) {
     std::lock_guard<std::mutex> lock(hdf5_lock());
-    open_library_file();
+    file_ = open_read_only(path_);
     meta_ = read_root_meta(file_.get(), path_);
     read_layout();
     // Only datasets HDF5 must decode need the library afterwards.
@@ -351,7 +341,6 @@ class Hdf5TensorFileReader final : public TensorFileReader {
   ~Hdf5TensorFileReader() override {
     std::lock_guard<std::mutex> lock(hdf5_lock());
     file_.close();
-    if (fd_ >= 0) ::close(fd_);
   }
 
   std::vector<int64_t> segment_ends(size_t i) const override {
@@ -376,7 +365,7 @@ class Hdf5TensorFileReader final : public TensorFileReader {
     const Segment& s = segment_at(a, first);
     if (first + n > s.end) throw std::logic_error("read_range crosses a checksum segment");
     const int64_t within = first - s.begin;
-    pread_exact(fd_, dst, n, s.file_offset + static_cast<uint64_t>(within), path_, t.key);
+    bytes_.read_exact(dst, static_cast<uint64_t>(n), s.file_offset + static_cast<uint64_t>(within), tensor_name(t));
     if (s.checksummed) sum.add(dst, n, within, s.stored_bytes);
   }
 
@@ -389,12 +378,12 @@ class Hdf5TensorFileReader final : public TensorFileReader {
     const int64_t logical = s.end - s.begin;
     if (s.stored_bytes > logical) {  // an edge chunk is stored padded to the full chunk size
       std::vector<char> pad(static_cast<size_t>(s.stored_bytes - logical));
-      pread_exact(fd_, pad.data(), s.stored_bytes - logical,
-                  s.file_offset + static_cast<uint64_t>(logical), path_, t.key);
+      bytes_.read_exact(pad.data(), static_cast<uint64_t>(s.stored_bytes - logical),
+                        s.file_offset + static_cast<uint64_t>(logical), tensor_name(t));
       whole.add(pad.data(), s.stored_bytes - logical, logical, s.stored_bytes);
     }
     unsigned char stored[4];
-    pread_exact(fd_, stored, 4, s.file_offset + static_cast<uint64_t>(s.stored_bytes), path_, t.key);
+    bytes_.read_exact(stored, 4, s.file_offset + static_cast<uint64_t>(s.stored_bytes), tensor_name(t));
     const uint32_t expected = uint32_t{stored[0]} | uint32_t{stored[1]} << 8 |
                               uint32_t{stored[2]} << 16 | uint32_t{stored[3]} << 24;
     if (expected == whole.value()) return;
@@ -422,22 +411,12 @@ class Hdf5TensorFileReader final : public TensorFileReader {
     return *it;
   }
 
-  void open_library_file() const {
-    Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
-    // Reading must work on read-only and network file systems where locks fail.
-    H5Pset_file_locking(fapl.get(), false, true);
-    limit_caches(fapl.get());
-    file_ = Hid(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
-    if (!file_.valid()) {
-      throw InputError(path_, "not a readable HDF5 file (truncated, corrupt or another format): " +
-                                  hdf5_error_text());
-    }
-  }
+  static std::string tensor_name(const StoredTensor& t) { return "tensor '" + t.key + "'"; }
 
   void read_with_library(size_t i, void* dst) const {
     const StoredTensor& t = layout_[i];
     std::lock_guard<std::mutex> lock(hdf5_lock());
-    if (!file_.valid()) open_library_file();
+    if (!file_.valid()) file_ = open_read_only(path_);
     const std::string name = "/tensors/" + t.key;
     Hid ds(H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
     if (!ds.valid()) throw InputError(path_, t.key, "cannot open dataset: " + hdf5_error_text());
@@ -557,15 +536,14 @@ class Hdf5TensorFileReader final : public TensorFileReader {
     for (const auto& s : direct.segments) {
       if (s.end <= s.begin && nbytes > 0) return library;  // a chunk HDF5 did not list
       const uint64_t stored_end = s.file_offset + static_cast<uint64_t>(s.stored_bytes) + (s.checksummed ? 4 : 0);
-      if (stored_end > file_size_) {
+      if (stored_end > bytes_.size()) {
         throw InputError(path_, t.key, "data runs past the end of the file (truncated?)");
       }
     }
     return direct;
   }
 
-  int fd_ = -1;
-  uint64_t file_size_ = 0;
+  ReadableFile bytes_;  // chunks are read here, with pread
   mutable Hid file_;  // open only while some dataset needs HDF5 to decode it
   bool whole_reads_ = false;
   std::vector<Access> access_;
@@ -689,17 +667,9 @@ std::unique_ptr<TensorFileReader> open_hdf5_tensor_file(const std::string& path)
 }
 
 SnapshotMeta read_hdf5_snapshot_meta(const std::string& path) {
-  silence_hdf5_errors();
+  const ReadableFile exists(path);  // "cannot open: No such file" before HDF5 has its say
   std::lock_guard<std::mutex> lock(hdf5_lock());
-  Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
-  H5Pset_file_locking(fapl.get(), false, true);
-  limit_caches(fapl.get());
-  Hid file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
-  if (!file.valid()) {
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0) throw InputError(path, std::string("cannot open: ") + std::strerror(errno));
-    throw InputError(path, "not a readable HDF5 file (truncated, corrupt or another format): " + hdf5_error_text());
-  }
+  const Hid file = open_read_only(path);
   return read_root_meta(file.get(), path);
 }
 

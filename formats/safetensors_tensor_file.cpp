@@ -10,6 +10,7 @@
 
 #include "formats/atomic_output.h"
 #include "formats/input_error.h"
+#include "formats/readable_file.h"
 
 namespace swa {
 namespace {
@@ -29,20 +30,6 @@ const char* dtype_code(ElementType t) {
     if (type == t) return code;
   }
   throw std::logic_error("element type without a safetensors code");
-}
-
-// Reads exactly n bytes at offset, or throws naming the file.
-void read_exact(int fd, void* buf, size_t n, uint64_t offset, const std::string& path,
-                const std::string& what) {
-  auto* p = static_cast<char*>(buf);
-  while (n > 0) {
-    ssize_t r = ::pread(fd, p, n, static_cast<off_t>(offset));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) throw InputError(path, "cannot read " + what + " (truncated file?)");
-    p += r;
-    n -= static_cast<size_t>(r);
-    offset += static_cast<uint64_t>(r);
-  }
 }
 
 void write_exact(int fd, const void* buf, size_t n, uint64_t offset, const std::string& path) {
@@ -76,22 +63,18 @@ class Fd {
 
 class SafetensorsTensorFileReader final : public TensorFileReader {
  public:
-  explicit SafetensorsTensorFileReader(const std::string& path)
-      : TensorFileReader(path), fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
-    if (fd_.get() < 0) throw InputError(path, std::string("cannot open: ") + std::strerror(errno));
-    struct stat st;
-    ::fstat(fd_.get(), &st);
-    const auto file_size = static_cast<uint64_t>(st.st_size);
+  explicit SafetensorsTensorFileReader(const std::string& path) : TensorFileReader(path), file_(path) {
+    const uint64_t file_size = file_.size();
     uint64_t header_size = 0;
     if (file_size < 8) throw InputError(path, "too short to be a safetensors file");
-    read_exact(fd_.get(), &header_size, 8, 0, path, "header length");
+    file_.read_exact(&header_size, 8, 0, "header length");
     if (header_size > kMaxHeaderBytes || 8 + header_size > file_size) {
       throw InputError(path, "not a safetensors file: header length " +
                                  std::to_string(header_size) + " does not fit a " +
                                  std::to_string(file_size) + "-byte file");
     }
     std::string text(header_size, '\0');
-    read_exact(fd_.get(), text.data(), header_size, 8, path, "header");
+    file_.read_exact(text.data(), header_size, 8, "header");
     nlohmann::ordered_json header;
     try {
       header = nlohmann::ordered_json::parse(text);
@@ -104,8 +87,8 @@ class SafetensorsTensorFileReader final : public TensorFileReader {
 
   void read_range(size_t i, int64_t first, int64_t n, void* dst, Fletcher32&) const override {
     if (first < 0 || n < 0 || first + n > layout_.at(i).nbytes()) throw std::logic_error("read_range outside the tensor");
-    read_exact(fd_.get(), dst, static_cast<size_t>(n), data_start_ + offsets_[i] + static_cast<uint64_t>(first),
-               path_, "tensor '" + layout_[i].key + "'");
+    file_.read_exact(dst, static_cast<uint64_t>(n), data_start_ + offsets_[i] + static_cast<uint64_t>(first),
+                     "tensor '" + layout_[i].key + "'");
   }
 
  private:
@@ -165,7 +148,7 @@ class SafetensorsTensorFileReader final : public TensorFileReader {
     }
   }
 
-  Fd fd_;
+  ReadableFile file_;
   uint64_t data_start_ = 0;
   std::vector<uint64_t> offsets_;
 };

@@ -7,14 +7,11 @@
 
 #include <caffe2/serialize/inline_container.h>
 #include <torch/torch.h>
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <torch/csrc/jit/api/compilation_unit.h>
 #include <torch/csrc/jit/serialization/export.h>
 #include <torch/csrc/jit/serialization/pickler.h>
 #include <torch/csrc/jit/serialization/unpickler.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -23,6 +20,7 @@
 
 #include "formats/atomic_output.h"
 #include "formats/input_error.h"
+#include "formats/readable_file.h"
 #include "formats/torch_element_type.h"
 
 namespace swa {
@@ -32,33 +30,23 @@ constexpr const char* kMetaRecord = "swa_meta.json";
 constexpr const char* kResaveHint =
     "re-save it from Python as a plain dict: torch.save(dict(model.state_dict()), PATH)";
 
-// A read-only private mapping of a whole file.
+// A read-only private mapping of a whole open file.
 class MappedFile {
  public:
-  explicit MappedFile(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY);
-    if (fd < 0) throw InputError(path, std::string("cannot open: ") + std::strerror(errno));
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      ::close(fd);
-      throw InputError(path, std::string("cannot stat: ") + std::strerror(errno));
-    }
-    size_ = static_cast<size_t>(st.st_size);
-    if (size_ > 0) {
-      void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (p == MAP_FAILED) {
-        ::close(fd);
-        throw InputError(path, std::string("cannot map: ") + std::strerror(errno));
-      }
-      data_ = static_cast<char*>(p);
-    }
-    ::close(fd);
+  explicit MappedFile(const ReadableFile& file) : size_(static_cast<size_t>(file.size())) {
+    if (size_ == 0) return;
+    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, file.descriptor(), 0);
+    if (p == MAP_FAILED) throw InputError(file.path(), std::string("cannot map: ") + std::strerror(errno));
+    data_ = static_cast<char*>(p);
   }
   ~MappedFile() {
     if (data_) ::munmap(data_, size_);
   }
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
   const char* data() const { return data_; }
   size_t size() const { return size_; }
+
  private:
   char* data_ = nullptr;
   size_t size_ = 0;
@@ -83,7 +71,7 @@ c10::impl::GenericDict unwrap_state_dict(const c10::IValue& root, const std::str
 class TorchPickleTensorFileReader final : public TensorFileReader {
  public:
   explicit TorchPickleTensorFileReader(const std::string& path)
-      : TensorFileReader(path), file_(std::make_unique<MappedFile>(path)) {
+      : TensorFileReader(path), bytes_(path), file_(std::make_unique<MappedFile>(bytes_)) {
     if (!is_zip(*file_)) {
       throw InputError(path, std::string("not a PyTorch zip archive (a legacy torch.save format "
                                          "from torch<1.6, or not a .pt file at all); ") +
@@ -138,11 +126,6 @@ class TorchPickleTensorFileReader final : public TensorFileReader {
     }
     zip.reset();
     file_.reset();
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) throw InputError(path, std::string("cannot open: ") + std::strerror(errno));
-  }
-  ~TorchPickleTensorFileReader() override {
-    if (fd_ >= 0) ::close(fd_);
   }
 
   void read_range(size_t i, int64_t first, int64_t n, void* dst, Fletcher32&) const override {
@@ -151,16 +134,8 @@ class TorchPickleTensorFileReader final : public TensorFileReader {
       std::memcpy(dst, static_cast<const char*>(copies_[i].data_ptr()) + first, static_cast<size_t>(n));
       return;
     }
-    auto* p = static_cast<char*>(dst);
-    uint64_t offset = offsets_[i] + static_cast<uint64_t>(first);
-    while (n > 0) {
-      const ssize_t r = ::pread(fd_, p, static_cast<size_t>(n), static_cast<off_t>(offset));
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) throw InputError(path_, layout_[i].key, "cannot read data (truncated file?)");
-      p += r;
-      n -= r;
-      offset += static_cast<uint64_t>(r);
-    }
+    bytes_.read_exact(dst, static_cast<uint64_t>(n), offsets_[i] + static_cast<uint64_t>(first),
+                      "tensor '" + layout_[i].key + "'");
   }
 
  private:
@@ -227,8 +202,8 @@ class TorchPickleTensorFileReader final : public TensorFileReader {
     }
   }
 
+  ReadableFile bytes_;                // tensors are read here, with pread
   std::unique_ptr<MappedFile> file_;  // while opening
-  int fd_ = -1;
   std::vector<uint64_t> offsets_;       // of each tensor's first byte in the file
   std::vector<torch::Tensor> copies_;   // defined for strided tensors only
 };

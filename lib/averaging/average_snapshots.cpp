@@ -50,11 +50,9 @@ struct Block {
 };
 
 // The tensor cut at every input's segment boundaries, then into blocks of at most kBlockBytes.
-std::vector<Block> plan_blocks(const std::vector<std::unique_ptr<TensorFileReader>>& readers, size_t t) {
+std::vector<Block> plan_blocks(const std::vector<std::vector<int64_t>>& segment_ends) {
   std::vector<int64_t> cuts{0};
-  for (const auto& r : readers) {
-    for (int64_t e : r->segment_ends(t)) cuts.push_back(e);
-  }
+  for (const auto& ends : segment_ends) cuts.insert(cuts.end(), ends.begin(), ends.end());
   std::sort(cuts.begin(), cuts.end());
   cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
   std::vector<Block> blocks;
@@ -91,7 +89,7 @@ class TensorAccumulator {
       }
       return;
     }
-    const auto blocks = plan_blocks(readers_, t);
+    const auto blocks = plan_blocks(ends);
     const int workers = static_cast<int>(std::min<size_t>(static_cast<size_t>(workers_), blocks.size()));
     // sums[w][i][s]: worker w's share of input i's segment s.
     std::vector<std::vector<std::vector<Fletcher32>>> sums(static_cast<size_t>(std::max(workers, 1)));
@@ -183,7 +181,7 @@ AverageSummary average_snapshots(const AverageRequest& req) {
   // Hash the inputs on other threads while averaging; hashing costs more CPU than averaging.
   const bool single = req.threads == 1;
   const int workers = single ? 1 : worker_count(req.threads);
-  auto digests = std::async(req.hash_concurrently && !single ? std::launch::async : std::launch::deferred,
+  auto digests = std::async(!single ? std::launch::async : std::launch::deferred,
                             [&req, workers] { return input_digests(req.inputs, workers, DigestCache::from_environment()); });
 
   // A fixed summation order: sorted by path, independent of the order given.

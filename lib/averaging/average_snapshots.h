@@ -26,8 +26,7 @@ struct AverageRequest {
   std::string layers_pattern;        // empty: every floating tensor
   double soft_threshold = 0.0;       // > 0: L1 shrink of averaged conv/linear weights
   WriteOptions write_options;
-  int threads = 0;                   // 0: every core; 1: everything on this thread
-  bool hash_concurrently = true;     // SHA-256 of the inputs on another thread while averaging
+  int threads = 0;                   // 0: every core; 1: everything, hashing too, on this thread
 };
 
 struct AverageSummary {

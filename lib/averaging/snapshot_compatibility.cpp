@@ -3,14 +3,6 @@
 #include "formats/input_error.h"
 
 namespace swa {
-namespace {
-
-std::string describe(const StoredTensor& t) {
-  return describe_tensor(t);
-}
-
-}  // namespace
-
 void check_compatible_snapshots(const TensorFileReader& ref, const TensorFileReader& other) {
   const auto& a = ref.meta();
   const auto& b = other.meta();
@@ -31,7 +23,7 @@ void check_compatible_snapshots(const TensorFileReader& ref, const TensorFileRea
     const StoredTensor& got = other.layout()[static_cast<size_t>(index)];
     if (!(got == expected)) {
       throw InputError(other.path(), expected.key,
-                       describe(got) + " but " + ref.path() + " has " + describe(expected));
+                       describe_tensor(got) + " but " + ref.path() + " has " + describe_tensor(expected));
     }
   }
   if (other.layout().size() != ref.layout().size()) {
