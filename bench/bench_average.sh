@@ -48,6 +48,7 @@ echo "| command | wall s (best of $repeats) | peak RSS MB |"
 echo "|---|---|---|"
 measure "start-up: swa-average --help (no LibTorch)" -- "$bin/swa-average" --help
 measure "LibTorch start-up: swa-inspect --help" -- "$bin/swa-inspect" --help
+measure "Python start-up: import torch" -- /usr/bin/python3 -c "import torch"
 for n in "${counts[@]}"; do
   h5=$(ls "$work"/h5/cycle-*.h5 | head -n "$n")
   pt=$(ls "$work"/pt/cycle-*.pt | head -n "$n")
@@ -55,9 +56,11 @@ for n in "${counts[@]}"; do
   measure "N=$n read floor: cat .h5 | wc -c" -- bash -c "cat $(echo $h5) | wc -c"
   measure "N=$n swa-average .h5 -> .h5, digests computed" -- env SWA_DIGEST_CACHE=0 "$bin/swa-average" $h5 -o "$work/out.h5"
   measure "N=$n swa-average .h5 -> .h5, digests cached" -- "$bin/swa-average" $h5 -o "$work/out.h5"
+  measure "N=$n swa-average .h5 -> .pt, digests computed" -- env SWA_DIGEST_CACHE=0 "$bin/swa-average" $h5 -o "$work/out.pt"
   measure "N=$n swa-average .h5 -> .pt, digests cached" -- "$bin/swa-average" $h5 -o "$work/out.pt"
   measure "N=$n swa-average .pt -> .pt, digests computed" -- env SWA_DIGEST_CACHE=0 "$bin/swa-average" $pt -o "$work/out.pt"
   measure "N=$n swa-average .pt -> .pt, digests cached" -- "$bin/swa-average" $pt -o "$work/out.pt"
+  measure "N=$n swa-average .pt -> .h5, digests cached" -- "$bin/swa-average" $pt -o "$work/out.h5"
   measure "N=$n swa-average .h5 -> .safetensors, digests cached" -- "$bin/swa-average" $h5 -o "$work/out.safetensors"
   measure "N=$n Python (a) torch.load + AveragedModel" -- /usr/bin/python3 bench/py_average_torch.py "$work/py.pt" $pt
   measure "N=$n Python (b) h5py + numpy" -- /usr/bin/python3 bench/py_average_h5py.py "$work/py.h5" $h5

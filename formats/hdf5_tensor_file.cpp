@@ -353,7 +353,7 @@ class Hdf5TensorFileReader final : public TensorFileReader {
 
   bool reads_any_range() const override { return !whole_reads_; }
 
-  void read_range(size_t i, int64_t first, int64_t n, void* dst, Fletcher32& sum) const override {
+  void read_range(size_t i, int64_t first, int64_t n, void* dst, SegmentChecksum& sum) const override {
     const Access& a = access_.at(i);
     const StoredTensor& t = layout_[i];
     if (n <= 0) return;
@@ -366,15 +366,15 @@ class Hdf5TensorFileReader final : public TensorFileReader {
     if (first + n > s.end) throw std::logic_error("read_range crosses a checksum segment");
     const int64_t within = first - s.begin;
     bytes_.read_exact(dst, static_cast<uint64_t>(n), s.file_offset + static_cast<uint64_t>(within), tensor_name(t));
-    if (s.checksummed) sum.add(dst, n, within, s.stored_bytes);
+    if (s.checksummed) sum.fletcher32.add(dst, n, within, s.stored_bytes);
   }
 
-  void verify_segment(size_t i, size_t seg, const Fletcher32& sum) const override {
+  void verify_segment(size_t i, size_t seg, const SegmentChecksum& sum) const override {
     const Access& a = access_.at(i);
     if (a.library || seg >= a.segments.size() || !a.segments[seg].checksummed) return;
     const Segment& s = a.segments[seg];
     const StoredTensor& t = layout_[i];
-    Fletcher32 whole = sum;
+    Fletcher32 whole = sum.fletcher32;
     const int64_t logical = s.end - s.begin;
     if (s.stored_bytes > logical) {  // an edge chunk is stored padded to the full chunk size
       std::vector<char> pad(static_cast<size_t>(s.stored_bytes - logical));

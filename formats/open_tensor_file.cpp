@@ -1,22 +1,22 @@
-// Which container implementation a path gets, by its extension.
+// Which container implementation a file gets: by its bytes when reading, by its name when writing.
 #include "formats/hdf5_tensor_file.h"
 #include "formats/safetensors_tensor_file.h"
 #include "formats/tensor_file.h"
-#include "formats/torch_pickle_plugin.h"
+#include "formats/torch_save_tensor_file.h"
 
 namespace swa {
 
 std::unique_ptr<TensorFileReader> open_tensor_file(const std::string& path) {
-  switch (format_for_path(path)) {
+  switch (format_for_input(path)) {
     case SnapshotFormat::kHdf5: return open_hdf5_tensor_file(path);
-    case SnapshotFormat::kTorchPickle: return torch_pickle_plugin().open(path);
+    case SnapshotFormat::kTorchPickle: return open_torch_save_tensor_file(path);
     case SnapshotFormat::kSafetensors: return open_safetensors_tensor_file(path);
   }
   throw std::logic_error("unreachable");
 }
 
 SnapshotMeta read_snapshot_meta(const std::string& path) {
-  if (format_for_path(path) == SnapshotFormat::kHdf5) return read_hdf5_snapshot_meta(path);
+  if (format_for_input(path) == SnapshotFormat::kHdf5) return read_hdf5_snapshot_meta(path);
   return open_tensor_file(path)->meta();
 }
 
@@ -24,7 +24,7 @@ std::unique_ptr<TensorFileWriter> create_tensor_file(const std::string& path, co
                                                      const WriteOptions& options) {
   switch (format_for_path(path)) {
     case SnapshotFormat::kHdf5: return create_hdf5_tensor_file(path, layout, options);
-    case SnapshotFormat::kTorchPickle: return torch_pickle_plugin().create(path, layout);
+    case SnapshotFormat::kTorchPickle: return create_torch_save_tensor_file(path, layout);
     case SnapshotFormat::kSafetensors: return create_safetensors_tensor_file(path, layout);
   }
   throw std::logic_error("unreachable");

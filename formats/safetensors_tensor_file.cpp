@@ -85,7 +85,7 @@ class SafetensorsTensorFileReader final : public TensorFileReader {
     parse_entries(header, file_size - data_start_);
   }
 
-  void read_range(size_t i, int64_t first, int64_t n, void* dst, Fletcher32&) const override {
+  void read_range(size_t i, int64_t first, int64_t n, void* dst, SegmentChecksum&) const override {
     if (first < 0 || n < 0 || first + n > layout_.at(i).nbytes()) throw std::logic_error("read_range outside the tensor");
     file_.read_exact(dst, static_cast<uint64_t>(n), data_start_ + offsets_[i] + static_cast<uint64_t>(first),
                      "tensor '" + layout_[i].key + "'");

@@ -2,7 +2,6 @@
 
 #include "formats/input_error.h"
 #include "formats/torch_element_type.h"
-#include "formats/torch_pickle_tensor_file.h"
 
 namespace swa {
 
@@ -60,19 +59,13 @@ void SnapshotWriter::commit(const SnapshotMeta& meta) {
 }
 
 std::unique_ptr<SnapshotReader> open_snapshot(const std::string& path) {
-  // This program has LibTorch: .pt needs no plugin.
-  if (format_for_path(path) == SnapshotFormat::kTorchPickle) {
-    return std::make_unique<SnapshotReader>(open_torch_pickle_tensor_file(path));
-  }
   return std::make_unique<SnapshotReader>(open_tensor_file(path));
 }
 
 std::unique_ptr<SnapshotWriter> create_snapshot(const std::string& path, const TensorLayout& layout,
                                                 const WriteOptions& options) {
   const StoredLayout stored = to_stored_layout(layout, path);
-  auto file = format_for_path(path) == SnapshotFormat::kTorchPickle
-                  ? create_torch_pickle_tensor_file(path, stored)
-                  : create_tensor_file(path, stored, options);
+  auto file = create_tensor_file(path, stored, options);
   return std::make_unique<SnapshotWriter>(std::move(file), path, layout);
 }
 

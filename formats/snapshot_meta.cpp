@@ -1,6 +1,7 @@
 #include "formats/snapshot_meta.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 
 #include "formats/input_error.h"
@@ -86,7 +87,9 @@ double meta_number(const SnapshotMeta& m, const std::string& field) {
 }
 
 std::string utc_now_iso8601() {
+  // SOURCE_DATE_EPOCH (reproducible-builds.org) pins the time, so outputs can be byte-identical.
   std::time_t now = std::time(nullptr);
+  if (const char* fixed = std::getenv("SOURCE_DATE_EPOCH"); fixed && *fixed) now = static_cast<std::time_t>(std::atoll(fixed));
   std::tm tm{};
   gmtime_r(&now, &tm);
   char buf[32];

@@ -48,7 +48,7 @@ SnapshotMeta meta_from_json(const nlohmann::json& j, const std::string& file);
 // Throws InputError for names that are not numeric fields.
 double meta_number(const SnapshotMeta& meta, const std::string& field);
 
-// Current UTC time as ISO 8601, e.g. "2026-11-26T15:05:39Z".
+// Current UTC time as ISO 8601, e.g. "2026-11-26T15:05:39Z"; $SOURCE_DATE_EPOCH when set.
 std::string utc_now_iso8601();
 std::string producer_string(const std::string& tool);
 

@@ -1,20 +1,22 @@
 // Snapshot files as bytes: the torch-free layer under formats/snapshot.h.
 // A reader knows the metadata and the tensor layout after opening and copies any byte range of a
 // stored tensor (little-endian elements) into caller memory, from several threads at once, never
-// holding more than the caller asked for. Stored checksums (HDF5 fletcher32) cover "segments" of
-// a tensor; callers sum the bytes they read into one Fletcher32 per segment and verify it.
+// holding more than the caller asked for. Stored checksums (HDF5 fletcher32 per chunk, zip CRC-32
+// per entry) cover "segments" of a tensor; callers sum the bytes they read into one
+// SegmentChecksum per segment and verify it.
 // A writer takes whole tensors in layout order and publishes the file atomically on commit().
-// swa-average streams through this layer without loading LibTorch; .pt files go through a
-// LibTorch plugin loaded only when one is named (formats/torch_pickle_plugin.h).
+// No format here needs LibTorch: swa-average streams through this layer without loading it.
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "formats/element_type.h"
-#include "formats/fletcher32.h"
+#include "formats/segment_checksum.h"
 #include "formats/snapshot_meta.h"
+#include "formats/torch_checkpoint.h"
 
 namespace swa {
 
@@ -49,10 +51,13 @@ class TensorFileReader {
   virtual bool reads_any_range() const { return true; }
   // Copies bytes [first, first + n) of tensor i into dst, inside one segment; adds them to
   // `sum` (fletcher32 of that segment). Thread-safe. Throws InputError naming file and tensor.
-  virtual void read_range(size_t i, int64_t first, int64_t n, void* dst, Fletcher32& sum) const = 0;
+  virtual void read_range(size_t i, int64_t first, int64_t n, void* dst, SegmentChecksum& sum) const = 0;
   // Throws InputError when segment s of tensor i, summed completely into `sum`, fails its
   // stored checksum. A no-op for containers without checksums.
-  virtual void verify_segment(size_t /*i*/, size_t /*s*/, const Fletcher32& /*sum*/) const {}
+  virtual void verify_segment(size_t /*i*/, size_t /*s*/, const SegmentChecksum& /*sum*/) const {}
+
+  // For PyTorch files: which object was taken as the state dict, what was stripped and skipped.
+  virtual const StateDictOrigin* state_dict_origin() const { return nullptr; }
 
   // Reads and verifies all of tensor i into dst (nbytes() bytes).
   void read_tensor(size_t i, void* dst) const;
@@ -79,10 +84,19 @@ class TensorFileWriter {
 
 enum class SnapshotFormat { kHdf5, kTorchPickle, kSafetensors };
 
-// From the file name's extension; throws InputError for an unknown one.
+// From the file name's extension (.h5/.hdf5, .pt/.pth/.ckpt/.bin, .safetensors); throws
+// InputError for an unknown one.
 SnapshotFormat format_for_path(const std::string& path);
+// Extensions a folder's snapshots are picked by: those above but .bin (a name too common for
+// other files; a .bin file is read when named).
 bool has_snapshot_extension(const std::string& path);
 std::string format_name(SnapshotFormat f);
+// The container the file's first bytes show (zip or pickle, HDF5 signature, safetensors header),
+// or nullopt for none of them. Throws InputError when the file cannot be read.
+std::optional<SnapshotFormat> format_from_bytes(const std::string& path);
+// The container a file is read as: what its bytes show. Throws InputError when its name says
+// another known container, saying what the bytes are; a name without a known extension is fine.
+SnapshotFormat format_for_input(const std::string& path);
 
 std::unique_ptr<TensorFileReader> open_tensor_file(const std::string& path);
 // What open_tensor_file(path)->meta() returns, without mapping the tensors where that is cheaper.

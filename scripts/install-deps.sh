@@ -10,8 +10,11 @@ packages=(
   libcli11-dev            # command-line parsing
   nlohmann-json3-dev      # JSON: metadata, --json, safetensors header
   libssl-dev              # SHA-256 of input files (OpenSSL EVP)
+  libminizip-dev          # the zip container of PyTorch .pt files (zlib's minizip)
+  libdeflate-dev          # CRC-32 of .pt entries at memory speed
   catch2                  # unit tests (v2)
   python3-torch python3-torchvision python3-h5py python3-numpy  # interop tests and benchmarks
+  strace                  # CLI tests: which libraries a tool opens
   curl ca-certificates    # scripts/get-cifar10.sh: the official CIFAR-10 download
 )
 

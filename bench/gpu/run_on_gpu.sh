@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # GPU run of swa-bn and swa-eval against PyTorch on the same card (bench/README.md, GPU table).
 # Runs on a machine with a CUDA PyTorch (python3) and no network: builds the tools against that
-# PyTorch's LibTorch, with HDF5, CLI11, nlohmann-json and OpenSSL carried in .gpu/ (see
+# PyTorch's LibTorch, with HDF5, CLI11, nlohmann-json, OpenSSL, minizip and libdeflate carried in .gpu/ (see
 # bench/gpu/README.md), decodes CIFAR-10 from the carried JPEG archive, then times each step.
 # Writes logs and JSON to $OUT (or ./gpu-out).
 set -uo pipefail

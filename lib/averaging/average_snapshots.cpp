@@ -92,7 +92,7 @@ class TensorAccumulator {
     const auto blocks = plan_blocks(ends);
     const int workers = static_cast<int>(std::min<size_t>(static_cast<size_t>(workers_), blocks.size()));
     // sums[w][i][s]: worker w's share of input i's segment s.
-    std::vector<std::vector<std::vector<Fletcher32>>> sums(static_cast<size_t>(std::max(workers, 1)));
+    std::vector<std::vector<std::vector<SegmentChecksum>>> sums(static_cast<size_t>(std::max(workers, 1)));
     for (auto& per_worker : sums) {
       for (const auto& e : ends) per_worker.emplace_back(e.size());
     }
@@ -105,7 +105,7 @@ class TensorAccumulator {
         const int64_t n = (block.end - block.begin) / esize;
         std::fill(slice, slice + n, 0.0);
         for (size_t i : order_) {
-          Fletcher32& sum = sums[static_cast<size_t>(w)][i][segment_of(ends[i], block.begin)];
+          SegmentChecksum& sum = sums[static_cast<size_t>(w)][i][segment_of(ends[i], block.begin)];
           readers_[i]->read_range(t, block.begin, block.end - block.begin, buffer.data(), sum);
           add_weighted_elements(slice, buffer.data(), info.type, n, weights_[i]);
         }
@@ -114,7 +114,7 @@ class TensorAccumulator {
     run_workers(workers, work);
     for (size_t i = 0; i < readers_.size(); ++i) {
       for (size_t s = 0; s < ends[i].size(); ++s) {
-        Fletcher32 whole;
+        SegmentChecksum whole;
         for (const auto& per_worker : sums) whole.merge(per_worker[i][s]);
         readers_[i]->verify_segment(t, s, whole);
       }

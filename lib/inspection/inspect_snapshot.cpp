@@ -26,12 +26,18 @@ InspectionResult inspect_snapshot(const std::string& path, bool verify) {
   InspectionResult result;
   auto& r = result.report;
   r["path"] = path;
-  r["format"] = format_name(format_for_path(path));
+  r["format"] = format_name(format_for_input(path));
   r["file_bytes"] = std::filesystem::file_size(path);
   r["meta"] = meta_to_json(reader->meta());
   r["tensor_count"] = reader->layout().size();
   r["parameter_count"] = parameters;
   r["tensor_bytes"] = bytes;
+  if (const StateDictOrigin* origin = reader->file().state_dict_origin()) {
+    r["state_dict"] = {{"object", origin->object},
+                       {"stripped_prefixes", origin->stripped_prefixes},
+                       {"dropped", origin->dropped},
+                       {"skipped", origin->skipped}};
+  }
   if (verify) {
     nlohmann::json problems = nlohmann::json::array();
     for (const auto& t : reader->layout()) {

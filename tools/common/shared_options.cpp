@@ -5,6 +5,7 @@
 
 #include "formats/atomic_output.h"
 #include "formats/input_error.h"
+#include "formats/torch_save_tensor_file.h"
 
 namespace swa {
 
@@ -39,6 +40,14 @@ void add_batch_size_option(CLI::App& app, int64_t& batch_size) {
       ->check(CLI::PositiveNumber);
 }
 
+void add_state_dict_key_option(CLI::App& app) {
+  app.add_option_function<std::string>(
+      "--key", [](const std::string& path) { set_state_dict_key(path); },
+      "PyTorch checkpoints: the object to take as the state dict (e.g. state_dict_ema, or a.b for "
+      "nesting); default: the file itself if it is one, else state_dict, model_state_dict, model, "
+      "module or net");
+}
+
 void add_image_tool_options(CLI::App& app, ImageToolFlags& f, const std::string& split_help) {
   add_data_options(app, f.data_dir, f.validation_size);
   app.add_option("--split", f.split, split_help)->capture_default_str();
@@ -46,6 +55,7 @@ void add_image_tool_options(CLI::App& app, ImageToolFlags& f, const std::string&
   add_device_option(app, f.device);
   add_json_option(app, f.json);
   add_threads_option(app, f.threads);
+  add_state_dict_key_option(app);
 }
 
 void emit_json(const nlohmann::json& doc, const std::string& target) {

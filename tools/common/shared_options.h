@@ -15,10 +15,13 @@ void add_json_option(CLI::App& app, std::string& target);
 void add_data_options(CLI::App& app, std::string& dir, int64_t& validation_size);
 // --device auto|cpu|cuda[:N].
 void add_device_option(CLI::App& app, std::string& device);
+// --key PATH: which object of a PyTorch checkpoint is the state dict (e.g. state_dict_ema;
+// dotted for nesting), for every .pt file the tool reads.
+void add_state_dict_key_option(CLI::App& app);
 // --batch-size N.
 void add_batch_size_option(CLI::App& app, int64_t& batch_size);
 // The flags of every tool that runs a model over CIFAR-10 images: --data, --val-size, --split,
-// --batch-size, --device, --json, --threads.
+// --batch-size, --device, --json, --threads, --key.
 struct ImageToolFlags {
   std::string data_dir;
   int64_t validation_size = 0;  // tools set lib/data/cifar10.h's kDefaultValidationSize

@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   swa-average 'snapshots/*.h5' --last 4 -o swa.h5
   swa-average snapshots/ --weighting softmax:val_acc:0.5 -o swa.safetensors
   swa-average snapshots/ --ema 0.9 -o ema.pt
+  swa-average 'checkpoints/epoch=*.ckpt' -o swa.pt       # Lightning, timm, torch.save(model.state_dict())
+  swa-average ckpts/ --key state_dict_ema -o swa-ema.pt
   swa-average snapshots/ --layers '^layer4\.|^fc\.' --base snapshots/cycle-0006.h5 -o partial.pt
 
 Inputs: files keep the order given; a folder or a quoted glob expands in epoch order.
@@ -44,6 +46,7 @@ run swa-bn on the result before evaluating it.)");
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--compress", compress, "HDF5 output: shuffle + deflate (smaller, slower reads)");
   swa::add_json_option(app, json_target);
+  swa::add_state_dict_key_option(app);
   app.add_option("--threads", threads, "Reading threads (0: one per core; 1: one thread for everything)")
       ->default_val(0)
       ->check(CLI::NonNegativeNumber);
@@ -51,7 +54,8 @@ run swa-bn on the result before evaluating it.)");
 
 Threads: one reader per core by default, and as many hashing the inputs (SHA-256, remembered
 for unchanged files); --threads 1 does everything on one thread.
-swa-average does not load LibTorch unless a .pt file is named.)");
+swa-average does not load LibTorch, whatever the formats: PyTorch files are read and written by
+its own zip and data-only pickle code, which never runs anything a file holds.)");
 
   return swa::run_tool(app, argc, argv, [&] {
     const auto spec = swa::parse_weighting(weights_csv, weighting, ema);

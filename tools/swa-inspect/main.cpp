@@ -31,6 +31,19 @@ void print_human(const nlohmann::json& r) {
             << " parameters, " << r["tensor_bytes"] << " bytes)\n"
             << "  producer     " << text_of(m["producer"]) << " at " << text_of(m["created_utc"])
             << "\n";
+  if (r.contains("state_dict")) {
+    const auto& sd = r.at("state_dict");
+    auto list = [](const nlohmann::json& items) {
+      std::string s;
+      for (const auto& item : items) s += (s.empty() ? "" : ", ") + item.get<std::string>();
+      return s.empty() ? std::string("none") : s;
+    };
+    std::cout << "  state dict   " << (sd.at("object") == "root" ? std::string("the file's top-level dict")
+                                                               : "'" + sd.at("object").get<std::string>() + "'")
+              << "; prefixes stripped: " << list(sd.at("stripped_prefixes")) << "; dropped: " << list(sd.at("dropped"))
+              << "\n"
+              << "  not taken    " << list(sd.at("skipped")) << "\n";
+  }
   if (r.contains("verified")) {
     if (r["verified"].get<bool>()) {
       std::cout << "  verify       ok: every tensor read, checksums and values fine\n";
@@ -54,10 +67,11 @@ Exit code 1 when any file cannot be read or fails --verify.)");
   std::string json_target;
   bool verify = false;
   int threads = 0;
-  app.add_option("files", files, "Snapshot files (.h5, .pt, .safetensors)")->required();
+  app.add_option("files", files, "Snapshot files (.h5, .pt/.pth/.ckpt/.bin, .safetensors)")->required();
   app.add_flag("--verify", verify, "Read every tensor: checksums (HDF5) and NaN/Inf");
   swa::add_json_option(app, json_target);
   swa::add_threads_option(app, threads);
+  swa::add_state_dict_key_option(app);
 
   return swa::run_tool(app, argc, argv, [&] {
     swa::set_compute_threads(threads);

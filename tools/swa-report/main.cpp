@@ -92,6 +92,7 @@ Exit codes: 0 ok, 1 bad input (any folder), 3 --fail-if-worse gate failed, 4 int
   swa::add_device_option(app, device);
   swa::add_json_option(app, json_target);
   swa::add_threads_option(app, threads);
+  swa::add_state_dict_key_option(app);
 
   return swa::run_tool(app, argc, argv, [&] {
     swa::set_compute_threads(threads);

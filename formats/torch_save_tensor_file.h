@@ -1,0 +1,29 @@
+// PyTorch's torch.save files (.pt, .pth, .ckpt, .bin), read and written without LibTorch.
+// Reading: the zip container (PyTorch >= 1.6) through formats/zip_archive.h and the legacy
+// pickle stream (older PyTorch, or _use_new_zipfile_serialization=False); data.pkl through the
+// restricted unpickler, which runs nothing; the state dict chosen by formats/torch_checkpoint.h.
+// Tensors are read with pread where they lie in the file and, where a tensor is a whole zip
+// entry, checked against the entry's CRC-32 on the way; views, shared and compressed storages
+// are copied out (and checked) when the file is opened.
+// Writing: a plain dict of tensors that torch.load reads with and without weights_only=True,
+// streamed entry by entry (formats/zip_writer.h), plus a record swa_meta.json that torch.load
+// ignores, holding the snapshot's metadata.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "formats/tensor_file.h"
+
+namespace swa {
+
+std::unique_ptr<TensorFileReader> open_torch_save_tensor_file(const std::string& path);
+std::unique_ptr<TensorFileWriter> create_torch_save_tensor_file(const std::string& path,
+                                                                const StoredLayout& layout);
+
+// Which object of a PyTorch file is the state dict when the default rules would not find it or
+// would find another: a dotted path such as "state_dict_ema" (empty: the default rules). Set
+// once per process, from the tools' --key flag.
+void set_state_dict_key(const std::string& key_path);
+const std::string& state_dict_key();
+
+}  // namespace swa
