@@ -119,10 +119,13 @@ class Unpickler {
   [[noreturn]] void fail(const std::string& why) const {
     throw InputError(file_, what_ + ": " + why + " (at byte " + std::to_string(pos_) + ")");
   }
+  [[noreturn]] void truncated(const std::string& why) const {
+    throw PickleTruncated(file_, what_ + ": " + why + " (at byte " + std::to_string(pos_) + ")");
+  }
 
   // Reading.
   const unsigned char* take(size_t n) {
-    if (n > size_ - pos_) fail("ends early (truncated?)");
+    if (n > size_ - pos_) truncated("ends early (truncated?)");
     const unsigned char* at = p_ + pos_;
     pos_ += n;
     return at;
@@ -136,13 +139,13 @@ class Unpickler {
   }
   std::string bytes_of(uint64_t n) {
     if (n > size_ - pos_)
-      fail("a string of " + std::to_string(n) + " bytes runs past the end (truncated?)");
+      truncated("a string of " + std::to_string(n) + " bytes runs past the end (truncated?)");
     const unsigned char* b = take(static_cast<size_t>(n));
     return std::string(reinterpret_cast<const char*>(b), static_cast<size_t>(n));
   }
   std::string line() {
     const void* nl = std::memchr(p_ + pos_, '\n', size_ - pos_);
-    if (!nl) fail("a text argument has no end of line (truncated?)");
+    if (!nl) truncated("a text argument has no end of line (truncated?)");
     const size_t n = static_cast<size_t>(static_cast<const unsigned char*>(nl) - (p_ + pos_));
     std::string s = bytes_of(n);
     pos_ += 1;

@@ -12,12 +12,20 @@
 #include <cstddef>
 #include <string>
 
+#include "formats/input_error.h"
 #include "formats/pickle_value.h"
 
 namespace swa {
 
 constexpr int kMaxPickleDepth = 1000;
 constexpr size_t kMaxPickleStack = 200000;
+
+// The bytes ended inside the pickle: a caller that gave a window of a larger file may retry
+// with more.
+class PickleTruncated : public InputError {
+ public:
+  using InputError::InputError;
+};
 
 struct Unpickled {
   PickleValue* value = nullptr;

@@ -131,7 +131,8 @@ class TorchSaveTensorFileReader final : public TensorFileReader {
                                     "' byte order; only little-endian files are read");
     }
     const std::string pkl = zip.read(*pickle, kMaxPickleBytes);
-    const PickleValue* root = unpickle(pkl.data(), pkl.size(), doc_, path_, "data.pkl").value;
+    PickleDocument doc;  // only while opening: an input costs its layout, not its pickle
+    const PickleValue* root = unpickle(pkl.data(), pkl.size(), doc, path_, "data.pkl").value;
     const CheckpointStateDict sd = find_state_dict(*root, state_dict_key(), path_);
     origin_ = sd.origin;
     if (const ZipEntry* meta = zip.find(prefix + kMetaRecord)) {
@@ -160,15 +161,31 @@ class TorchSaveTensorFileReader final : public TensorFileReader {
   // --- the legacy format: pickles in a row (magic, protocol, system info, the object, the
   // storage keys), then each storage as its element count and its bytes.
   void open_legacy() {
-    const uint64_t window = std::min<uint64_t>(file_.size(), kMaxPickleBytes);
-    std::vector<char> head(window);
-    file_.read_exact(head.data(), window, 0, "header");
+    PickleDocument doc;
+    std::vector<char> head;
     size_t pos = 0;
     auto next = [&](const char* what) {
-      Unpickled u = unpickle(head.data() + pos, head.size() - pos, doc_, path_, what);
+      Unpickled u = unpickle(head.data() + pos, head.size() - pos, doc, path_, what);
       pos += u.consumed;
       return u.value;
     };
+    // The pickles come first and are small next to the storages after them: read a window of
+    // the file, widened only when a pickle runs past its end.
+    const uint64_t limit = std::min<uint64_t>(file_.size(), kMaxPickleBytes);
+    for (uint64_t window = std::min<uint64_t>(limit, 1u << 20);; window = std::min(limit, window * 16)) {
+      head.resize(window);
+      file_.read_exact(head.data(), window, 0, "header");
+      pos = 0;
+      try {
+        for (const char* what : {"magic number", "protocol version", "system info", "data pickle", "storage keys"}) {
+          next(what);
+        }
+        break;
+      } catch (const PickleTruncated&) {
+        if (window == limit) throw;
+      }
+    }
+    pos = 0;
     const PickleValue* magic = next("magic number");
     if (magic->kind != PickleValue::Kind::kInt || !magic->big_integer ||
         magic->text !=
@@ -201,7 +218,7 @@ class TorchSaveTensorFileReader final : public TensorFileReader {
       if (k->kind != PickleValue::Kind::kString)
         throw InputError(path_, "legacy storage key list is malformed");
       int64_t element_bytes = 1;
-      for (const auto& s : doc_.storages()) {
+      for (const auto& s : doc.storages()) {
         if (s.key == k->text && !s.untyped) element_bytes = element_size(s.type);
       }
       uint64_t count = 0;
@@ -324,7 +341,6 @@ class TorchSaveTensorFileReader final : public TensorFileReader {
   }
 
   ReadableFile file_;
-  PickleDocument doc_;
   StateDictOrigin origin_;
   std::vector<Placement> placements_;
 };

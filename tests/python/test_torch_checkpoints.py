@@ -127,6 +127,10 @@ with tempfile.TemporaryDirectory() as d:
     check_bit_exact("legacy format (_use_new_zipfile_serialization=False)",
                     read_back(d, "legacy", save("legacy.pt", all_dtypes, _use_new_zipfile_serialization=False)),
                     all_dtypes)
+    many = collections.OrderedDict((f"layer.{i}.weight", torch.full((2,), float(i))) for i in range(20000))
+    check_bit_exact("legacy format whose pickles pass 1 MiB",
+                    read_back(d, "legacy-big", save("legacy-big.pt", many, _use_new_zipfile_serialization=False)),
+                    many)
     check_bit_exact(".pth and .bin names", read_back(d, "bin", save("pytorch_model.bin", small)), small)
 
     # The common wrappers, as training scripts, Lightning and timm save.
