@@ -119,6 +119,8 @@ TrainConfig config_from_json(const nlohmann::json& j, const std::string& path) {
     c.data.validation_size = j.at("val_size");
     c.batch_size = j.at("batch_size");
     c.train_samples = j.at("train_samples");
+    c.init = j.value("init", std::string());
+    c.augment = j.value("augment", true);
     c.seed = j.at("seed");
     c.momentum = j.at("momentum");
     c.nesterov = j.at("nesterov");
@@ -184,6 +186,23 @@ void keep_log_lines(const std::string& path, int64_t epochs) {
   write_text_atomically(path, kept);
 }
 
+// The rule of train_run.h: far above chance level is diverging, not learning slowly.
+void stop_if_diverging(const EpochStats& stats, const Validation& v, int64_t epoch) {
+  const double chance = std::log(static_cast<double>(kCifarClasses));
+  char why[200] = "";
+  if (stats.loss() > kDivergedTrainLossFactor * chance) {
+    std::snprintf(why, sizeof why, "mean training loss %.3g is above %.0fx chance level (%.2f)", stats.loss(),
+                  kDivergedTrainLossFactor, kDivergedTrainLossFactor * chance);
+  } else if (!std::isnan(v.loss) && !(v.loss <= kDivergedValLossFactor * chance)) {
+    std::snprintf(why, sizeof why, "validation loss %.3g is above %.0fx chance level (%.2f)", v.loss,
+                  kDivergedValLossFactor, kDivergedValLossFactor * chance);
+  }
+  if (*why) {
+    throw InputError("training is diverging in epoch " + std::to_string(epoch + 1) + ": " + why +
+                     "; no snapshot of it is written. Lower --lr, or add --warmup-epochs");
+  }
+}
+
 void append_line(const std::string& path, const nlohmann::json& j) {
   std::ofstream f(path, std::ios::app);
   f << j.dump() << "\n";
@@ -195,7 +214,8 @@ void append_line(const std::string& path, const nlohmann::json& j) {
 nlohmann::json TrainConfig::to_json() const {
   const auto& s = schedule;
   return {{"arch", arch}, {"data", data.dir}, {"val_size", data.validation_size},
-          {"batch_size", batch_size}, {"train_samples", train_samples}, {"seed", seed},
+          {"batch_size", batch_size}, {"train_samples", train_samples}, {"init", init},
+          {"augment", augment}, {"seed", seed},
           {"momentum", momentum}, {"nesterov", nesterov}, {"weight_decay", weight_decay},
           {"label_smoothing", label_smoothing}, {"early_stop_patience", early_stop_patience},
           {"eval_batch_size", eval_batch_size}, {"device", device},
@@ -275,6 +295,10 @@ nlohmann::json train(TrainConfig c, bool resume) {
 
   torch::manual_seed(c.seed);
   ResNet model = make_resnet(c.arch, kCifarClasses);
+  if (!resume && !c.init.empty()) {
+    auto reader = open_snapshot(c.init);
+    load_state_dict(*model, read_state_dict(*reader), c.init);
+  }
   model->to(device);
   torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(c.schedule.lr)
                                                   .momentum(c.momentum)
@@ -318,7 +342,8 @@ nlohmann::json train(TrainConfig c, bool resume) {
     double lr = 0;
     for (int64_t b = 0; b < n; b += c.batch_size) {
       const auto idx = order.slice(0, b, std::min(n, b + c.batch_size));
-      auto x = normalize_cifar(augment_crop_flip(images.index_select(0, idx), gen));
+      const auto batch = images.index_select(0, idx);
+      auto x = normalize_cifar(c.augment ? augment_crop_flip(batch, gen) : batch);
       const auto y = labels.index_select(0, idx);
       lr = schedule.at(step);
       set_learning_rate(opt, lr);
@@ -339,6 +364,7 @@ nlohmann::json train(TrainConfig c, bool resume) {
       if (schedule.is_cycle_end(step)) {
         ++cycle;
         const auto v = validate(model, val, c, device);
+        stop_if_diverging(stats, v, epoch);
         char name[32];
         std::snprintf(name, sizeof(name), "cycle-%04lld.h5", static_cast<long long>(cycle));
         ++step;
@@ -353,6 +379,7 @@ nlohmann::json train(TrainConfig c, bool resume) {
     progress.finish();
 
     const auto v = validate(model, val, c, device);
+    stop_if_diverging(stats, v, epoch);
     const FitFlags fit = monitor.update(stats.loss(), stats.accuracy(), v.loss);
     last_flags = fit;
     const bool overfitting = fit.overfitting, underfitting = fit.underfitting;

@@ -21,6 +21,8 @@ struct TrainConfig {
   std::string run_dir;
   int64_t batch_size = 128;
   int64_t train_samples = 0;  // 0: the whole training split; else a seeded subset (smoke tests)
+  std::string init;           // start from this snapshot's weights instead of a random init
+  bool augment = true;        // random crop + flip; off: the batches as stored (step-equality tests)
   int64_t seed = 0;
   double momentum = 0.9;
   bool nesterov = false;
@@ -34,6 +36,13 @@ struct TrainConfig {
 
   nlohmann::json to_json() const;
 };
+
+// A run is diverging, and stops with InputError before it writes another snapshot, when a step's
+// loss is not finite, when an epoch's (or a cycle's) mean training loss passes
+// kDivergedTrainLossFactor x ln(classes) (chance level is ln(classes): 2.30 for CIFAR-10), or when
+// the validation loss is not finite or passes kDivergedValLossFactor x ln(classes).
+constexpr double kDivergedTrainLossFactor = 3.0;
+constexpr double kDivergedValLossFactor = 10.0;
 
 // Throws InputError on bad settings before any work. With `resume`, continues RUN_DIR from the
 // last completed epoch (its saved configuration wins over `config`, except the epoch count).

@@ -30,6 +30,9 @@ check "a cycle longer than the SWA phase" 1 "longer than the SWA phase" -- "${tr
 check "a non-positive rate" 1 "--lr must be positive" -- "${train[@]}" --lr 0 --out "$work/x3"
 check "no data" 1 "prepare.sh" -- "$bin/swa-train" --data "$work/none" --out "$work/x4"
 [ ! -e "$work/x2/last.h5" ] && [ ! -e "$work/x3/last.h5" ]; expect "refused runs trained nothing" $?
+check "a diverging run stops, naming the rule" 1 "chance level" -- "${train[@]}" --lr 30 --out "$work/x5"
+[ -z "$(ls "$work/x5/snapshots" 2>/dev/null)" ]; expect "a diverging run writes no snapshot" $?
+check "--init starts from a snapshot's weights" 0 "snapshots" -- "${train[@]}" --epochs 3 --init "$work/a/snapshots/cycle-0002.h5" --no-augment --out "$work/x6"
 
 # Kill -9 a second run mid-way, resume it, and compare its final weights with the first run's.
 "${train[@]}" --out "$work/b" >/dev/null 2>&1 &

@@ -1,4 +1,4 @@
-"""Shared by the Python interop tests: counting checks and the closing line CTest reads."""
+"""Shared by the Python interop tests: counting checks, the closing line CTest reads, a CIFAR maker."""
 import os
 import subprocess
 import sys
@@ -20,6 +20,25 @@ def run_tool(bin_dir, *args, expect=0):
     p = subprocess.run([os.path.join(bin_dir, args[0]), *args[1:]], capture_output=True, text=True)
     check(f"{args[0]} exits {expect}", p.returncode == expect, f"(got {p.returncode}) {p.stderr[-2000:]}")
     return p
+
+
+def write_cifar(folder):
+    """Smooth random images (so BatchNorm statistics are not trivial) with labels 0..9."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    os.makedirs(folder)
+    for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
+        labels = rng.integers(0, 10, 10000, dtype=np.uint8)
+        base = rng.integers(0, 256, (10000, 3, 4, 4)).astype(np.float32)
+        images = np.kron(base, np.ones((1, 1, 8, 8), dtype=np.float32))
+        images += rng.normal(0, 20, images.shape)
+        pixels = np.clip(images, 0, 255).astype(np.uint8).reshape(10000, 3072)
+        with open(os.path.join(folder, name), "wb") as f:
+            f.write(np.concatenate([labels[:, None], pixels], axis=1).tobytes())
+    with open(os.path.join(folder, "batches.meta.txt"), "w") as f:
+        f.write("\n".join(["airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
+                           "horse", "ship", "truck"]) + "\n")
 
 
 def finish():

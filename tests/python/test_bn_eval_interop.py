@@ -26,28 +26,11 @@ MEAN = torch.tensor([0.4914, 0.4822, 0.4465]).view(1, 3, 1, 1)
 STD = torch.tensor([0.2023, 0.1994, 0.2010]).view(1, 3, 1, 1)
 torch.set_num_threads(2)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interop_checks import check, finish, run_tool  # noqa: E402
+from interop_checks import check, finish, run_tool, write_cifar  # noqa: E402
 
 
 def run(*args):
     return run_tool(BIN, *args)
-
-
-def write_cifar(folder):
-    """Smooth random images (so BatchNorm statistics are not trivial) with labels 0..9."""
-    rng = np.random.default_rng(0)
-    os.makedirs(folder)
-    for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
-        labels = rng.integers(0, 10, 10000, dtype=np.uint8)
-        base = rng.integers(0, 256, (10000, 3, 4, 4)).astype(np.float32)
-        images = np.kron(base, np.ones((1, 1, 8, 8), dtype=np.float32))
-        images += rng.normal(0, 20, images.shape)
-        pixels = np.clip(images, 0, 255).astype(np.uint8).reshape(10000, 3072)
-        with open(os.path.join(folder, name), "wb") as f:
-            f.write(np.concatenate([labels[:, None], pixels], axis=1).tobytes())
-    with open(os.path.join(folder, "batches.meta.txt"), "w") as f:
-        f.write("\n".join(["airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
-                           "horse", "ship", "truck"]) + "\n")
 
 
 def read_split(folder, files):

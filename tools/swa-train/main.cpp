@@ -33,6 +33,8 @@ state, rewritten each epoch) and log.jsonl (one line per epoch).)");
   app.add_option("--epochs", s.epochs, "Epochs")->capture_default_str();
   app.add_option("--batch-size", c.batch_size, "Images per step")->capture_default_str();
   app.add_option("--train-samples", c.train_samples, "Train on a seeded subset of N images (0: all)");
+  app.add_option("--init", c.init, "Start from this snapshot's weights (any format) instead of a random init");
+  app.add_flag("!--no-augment", c.augment, "Train on the images as stored (no random crop + flip)");
   app.add_option("--seed", c.seed, "Seed for weights, shuffling and augmentation")->capture_default_str();
   app.add_option("--lr", s.lr, "Base learning rate")->capture_default_str();
   app.add_option("--momentum", c.momentum, "SGD momentum")->capture_default_str();
