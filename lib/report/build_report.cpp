@@ -78,12 +78,16 @@ class StepLog {
 
 }  // namespace
 
-std::string average_command(const std::vector<std::string>& files, const std::string& data_dir,
-                            int64_t validation_size) {
+std::string average_command(const std::vector<std::string>& files, const ReportRequest& req) {
   std::string cmd = "swa-average";
   for (const auto& f : files) cmd += " " + shell_quote(f);
-  cmd += " -o swa.h5 && swa-bn swa.h5 --data " + shell_quote(data_dir);
-  if (validation_size != kDefaultValidationSize) cmd += " --val-size " + std::to_string(validation_size);
+  cmd += " -o swa.h5 && swa-bn swa.h5 --data " + shell_quote(req.data.dir);
+  if (req.data.validation_size != kDefaultValidationSize) {
+    cmd += " --val-size " + std::to_string(req.data.validation_size);
+  }
+  cmd += " --samples " + std::to_string(req.bn_samples) + " --seed " + std::to_string(req.bn_seed);
+  if (req.scoring.bn_augment) cmd += " --augment";
+  if (req.scoring.batch_size != 500) cmd += " --batch-size " + std::to_string(req.scoring.batch_size);
   return cmd + " -o swa-bn.h5";
 }
 
@@ -142,6 +146,7 @@ json build_report(const ReportRequest& req) {
   }
 
   ScoringOptions scoring = req.scoring;
+  scoring.bn_seed = req.bn_seed;
   scoring.log = [&log](const std::string& line) { log(line); };
   CandidateScorer scorer(snaps, bn_images, val, scoring, ledger);
   const SubsetScoring score = [&](const std::vector<int>& members) {
@@ -231,7 +236,7 @@ json build_report(const ReportRequest& req) {
   std::vector<std::string> rec_files;
   for (int m : rec.choice.members) rec_files.push_back(snaps[static_cast<size_t>(m)].path);
   rec_json["command"] = rec_files.size() > 1
-                            ? average_command(rec_files, req.data.dir, req.data.validation_size)
+                            ? average_command(rec_files, req)
                             : "cp " + shell_quote(rec_files.front()) + " best" +
                                   std::filesystem::path(rec_files.front()).extension().string() +
                                   "   # no average: the snapshot as training left it";
@@ -295,7 +300,8 @@ json build_report(const ReportRequest& req) {
                 {"validation_images", val.size()},
                 {"test_images", req.evaluate_test ? json(test.size()) : json()},
                 {"bn_samples", bn_images.size()},
-                {"bn_seed", req.bn_seed}}},
+                {"bn_seed", req.bn_seed},
+                {"bn_augment", req.scoring.bn_augment}}},
       {"warnings", warnings},
       {"snapshots", per_snapshot},
       {"best_single", best_json},

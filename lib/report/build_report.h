@@ -27,8 +27,8 @@ struct ReportRequest {
 // Throws InputError (naming the file) for unreadable or incompatible snapshots or data.
 nlohmann::json build_report(const ReportRequest& request);
 
-// A shell-safe command line for `swa-average` + `swa-bn` on the given files.
-std::string average_command(const std::vector<std::string>& files, const std::string& data_dir,
-                            int64_t validation_size);
+// A shell-safe command line for `swa-average` + `swa-bn` on the given files, with the report's
+// BatchNorm images (the same seeded subset and augmentation), so it writes the model scored.
+std::string average_command(const std::vector<std::string>& files, const ReportRequest& request);
 
 }  // namespace swa

@@ -69,6 +69,8 @@ CandidateScore CandidateScorer::score(const std::vector<int>& members, const Ima
     StageTimer timer(ledger_, "batchnorm re-estimation", bn_images_.size());
     BatchNormPassOptions pass;
     pass.batch_size = options_.batch_size;
+    pass.augment = options_.bn_augment;
+    pass.seed = options_.bn_seed;
     pass.device = options_.device;
     pass.progress = options_.progress;
     recompute_batchnorm(model, bn_images_, pass);

@@ -1,7 +1,8 @@
 // Scores subsets of a report's snapshots on the validation split, each subset computed once:
 //   one snapshot        its own weights and BatchNorm statistics, as training left them;
 //   several snapshots   their uniform average, BatchNorm re-estimated (update_bn semantics) on a
-//                       fixed subset of the training images, then evaluated.
+//                       fixed subset of the training images (augmented as in training, seeded:
+//                       what `swa-bn --samples N --seed S --augment` does), then evaluated.
 // Results are cached by subset, so leave-one-out, the greedy soup and the recommendation share
 // every pass they have in common; BatchNorm is re-estimated once per subset, whatever the number
 // of splits it is scored on. The test split is scored only on request (final candidates).
@@ -20,6 +21,8 @@ namespace swa {
 
 struct ScoringOptions {
   int64_t batch_size = 500;
+  bool bn_augment = true;  // BatchNorm re-estimated on the images as training saw them (crop + flip)
+  uint64_t bn_seed = 0;    // for that augmentation (swa-bn --seed)
   torch::Device device = torch::kCPU;
   bool progress = true;
   std::function<void(const std::string&)> log;  // told of every pass before it runs (may be empty)

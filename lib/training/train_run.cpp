@@ -193,9 +193,13 @@ void stop_if_diverging(const EpochStats& stats, const Validation& v, int64_t epo
   if (stats.loss() > kDivergedTrainLossFactor * chance) {
     std::snprintf(why, sizeof why, "mean training loss %.3g is above %.0fx chance level (%.2f)", stats.loss(),
                   kDivergedTrainLossFactor, kDivergedTrainLossFactor * chance);
-  } else if (!std::isnan(v.loss) && !(v.loss <= kDivergedValLossFactor * chance)) {
-    std::snprintf(why, sizeof why, "validation loss %.3g is above %.0fx chance level (%.2f)", v.loss,
-                  kDivergedValLossFactor, kDivergedValLossFactor * chance);
+  } else if (!std::isnan(v.loss) && !std::isfinite(v.loss)) {
+    std::snprintf(why, sizeof why, "validation loss is not finite");
+  } else if (v.loss > kDivergedValLossFactor * chance && stats.loss() > chance) {
+    std::snprintf(why, sizeof why,
+                  "validation loss %.3g is above %.0fx chance level (%.2f) and the training loss %.3g is "
+                  "not below chance level",
+                  v.loss, kDivergedValLossFactor, kDivergedValLossFactor * chance, stats.loss());
   }
   if (*why) {
     throw InputError("training is diverging in epoch " + std::to_string(epoch + 1) + ": " + why +

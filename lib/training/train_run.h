@@ -39,8 +39,10 @@ struct TrainConfig {
 
 // A run is diverging, and stops with InputError before it writes another snapshot, when a step's
 // loss is not finite, when an epoch's (or a cycle's) mean training loss passes
-// kDivergedTrainLossFactor x ln(classes) (chance level is ln(classes): 2.30 for CIFAR-10), or when
-// the validation loss is not finite or passes kDivergedValLossFactor x ln(classes).
+// kDivergedTrainLossFactor x ln(classes) (chance level is ln(classes): 2.30 for CIFAR-10), when
+// the validation loss is not finite, or when it passes kDivergedValLossFactor x ln(classes) while
+// the training loss is not below chance level. (A high validation loss alone is no sign: after
+// a few steps BatchNorm's running statistics are still far from the batches'.)
 constexpr double kDivergedTrainLossFactor = 3.0;
 constexpr double kDivergedValLossFactor = 10.0;
 

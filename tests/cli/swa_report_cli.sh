@@ -61,6 +61,23 @@ for text in ("## Recommendation", "**hurts the average**", "](accuracy.svg)", "#
     assert text in md, text
 PY
 expect "leave-one-out flags the broken snapshot, the soup and the recommendation leave it out" $?
+
+# The recommended command writes the model the report scored: the same average, the same
+# BatchNorm images (seeded subset, seeded augmentation), so the same test top-1.
+mkdir -p "$work/cmd"
+(abs_bin=$(cd "$bin" && pwd); cd "$work/cmd" && PATH="$abs_bin:$PATH" bash -c "$($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["recommendation"]["command"])' "$work/rep/report.json")") >"$work/cmd/log.txt" 2>&1 || { cat "$work/cmd/log.txt"; false; }
+expect "the recommended command runs" $?
+scored=$(ls "$work/cmd"/swa-bn.h5 "$work/cmd"/best.h5 2>/dev/null | head -n 1)
+"$bin/swa-eval" "$scored" --data "$work/cifar" --val-size 500 --json "$work/cmd/eval.json" >/dev/null 2>&1
+$py - "$work/rep/report.json" "$work/cmd/eval.json" <<'PY'
+import json, math, sys
+rec = json.load(open(sys.argv[1]))["recommendation"]
+ours = json.load(open(sys.argv[2]))["metrics"]
+assert len(rec["members"]) > 1, f"this run should recommend an average: {rec['name']}"
+assert ours["top1"] == rec["test"]["top1"], (ours["top1"], rec["test"]["top1"])
+assert math.isclose(ours["nll"], rec["test"]["nll"], rel_tol=1e-5), (ours["nll"], rec["test"]["nll"])
+PY
+expect "swa-eval of the command's output reproduces the report's test top-1 exactly and its NLL" $?
 $py "$golden/report_schema.py" "$work/rep/report.json" | diff -u "$golden/report_schema.txt" - >"$work/schema.diff"
 expect "report.json keeps its schema (tests/golden/report_schema.txt)" $?
 [ -s "$work/schema.diff" ] && cat "$work/schema.diff"

@@ -81,6 +81,9 @@ Exit codes: 0 ok, 1 bad input (any folder), 3 --fail-if-worse gate failed, 4 int
   app.add_option("--bn-samples", bn_samples, "Training images for each BatchNorm re-estimation (fixed, seeded)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  bool bn_plain = false;
+  app.add_flag("--bn-no-augment", bn_plain,
+               "Re-estimate BatchNorm on the images as stored (default: random crop + flip, as in training)");
   app.add_option("--cpis-top", cpis_top, "Percent of snapshots, by output-covariance importance, in that subset")
       ->capture_default_str()
       ->check(CLI::Range(1.0, 100.0));
@@ -102,6 +105,7 @@ Exit codes: 0 ok, 1 bad input (any folder), 3 --fail-if-worse gate failed, 4 int
     base.cpis_top_percent = cpis_top;
     base.evaluate_test = !no_test;
     base.scoring.batch_size = batch_size;
+    base.scoring.bn_augment = !bn_plain;
     base.scoring.device = swa::resolve_device(device);
     base.scoring.progress = !quiet && ::isatty(2);
     base.log = !quiet;
