@@ -207,39 +207,66 @@ json build_report(const ReportRequest& req) {
   const Candidate cpis_candidate{"covariance top " + std::to_string(static_cast<int>(std::lround(req.cpis_top_percent))) + "%",
                                  cov.top_subset, cpis_quality};
   const Candidate best_single{"best single snapshot", {best_index}, individual[static_cast<size_t>(best_index)]};
+  log("uniform average with averaged BatchNorm, tail averages");
+  const Candidate uniform_bn_averaged{"uniform average, BatchNorm averaged", all,
+                                      quality(scorer.validation(all, AverageBatchNorm::kAveraged).metrics), true};
+  std::vector<Candidate> tails;  // the last k snapshots, as fairseq's and timm's averaging scripts take them
+  for (int k = 2; k < n; ++k) {
+    std::vector<int> last_k(static_cast<size_t>(k));
+    std::iota(last_k.begin(), last_k.end(), n - k);
+    tails.push_back({"last " + std::to_string(k) + " snapshots", last_k, score(last_k)});
+  }
   std::vector<Candidate> averages;
-  if (n > 1) averages = {uniform, soup_candidate, cpis_candidate};
+  if (n > 1) {
+    averages = {uniform, uniform_bn_averaged, soup_candidate, cpis_candidate};
+    averages.insert(averages.end(), tails.begin(), tails.end());
+  }
   const Recommendation rec = recommend(averages, best_single, names);
 
   // The final candidates on the test split.
-  auto test_json = [&](const std::vector<int>& members) -> json {
+  auto bn_of = [](const Candidate& c) { return c.bn_averaged ? AverageBatchNorm::kAveraged : AverageBatchNorm::kRecomputed; };
+  auto test_json = [&](const Candidate& c) -> json {
     if (!req.evaluate_test) return json();
-    return metrics_json(scorer.test(members, test).metrics, class_names, true);
+    return metrics_json(scorer.test(c.members, test, bn_of(c)).metrics, class_names, true);
   };
   auto candidate_json = [&](const Candidate& c) {
     return json{{"members", names_of(snaps, c.members)},
-                {"bn_recomputed", c.members.size() > 1},
-                {"validation", metrics_json(scorer.validation(c.members).metrics, class_names)}};
+                {"bn_recomputed", c.members.size() > 1 && !c.bn_averaged},
+                {"validation", metrics_json(scorer.validation(c.members, bn_of(c)).metrics, class_names)}};
   };
 
   json best_json = candidate_json(best_single);
   best_json["name"] = names[static_cast<size_t>(best_index)];
-  best_json["test"] = test_json(best_single.members);
+  best_json["test"] = test_json(best_single);
   json uniform_json = candidate_json(uniform);
-  uniform_json["test"] = test_json(all);
+  uniform_json["test"] = test_json(uniform);
+  json uniform_bn_averaged_json = candidate_json(uniform_bn_averaged);
+  uniform_bn_averaged_json["test"] = test_json(uniform_bn_averaged);
   json soup_json = candidate_json(soup_candidate);
-  soup_json["test"] = test_json(soup.members);
+  soup_json["test"] = test_json(soup_candidate);
+  json tails_json = json::array();
+  for (const auto& t : tails) {
+    json j = candidate_json(t);
+    j["last"] = t.members.size();
+    tails_json.push_back(j);
+  }
   json rec_json = candidate_json(rec.choice);
   rec_json["name"] = rec.choice.name;
   rec_json["reason"] = rec.reason;
-  rec_json["test"] = test_json(rec.choice.members);
+  rec_json["test"] = test_json(rec.choice);
   std::vector<std::string> rec_files;
   for (int m : rec.choice.members) rec_files.push_back(snaps[static_cast<size_t>(m)].path);
-  rec_json["command"] = rec_files.size() > 1
-                            ? average_command(rec_files, req)
-                            : "cp " + shell_quote(rec_files.front()) + " best" +
-                                  std::filesystem::path(rec_files.front()).extension().string() +
-                                  "   # no average: the snapshot as training left it";
+  if (rec_files.size() == 1) {
+    rec_json["command"] = "cp " + shell_quote(rec_files.front()) + " best" +
+                          std::filesystem::path(rec_files.front()).extension().string() +
+                          "   # no average: the snapshot as training left it";
+  } else if (rec.choice.bn_averaged) {
+    std::string cmd = "swa-average";
+    for (const auto& f : rec_files) cmd += " " + shell_quote(f);
+    rec_json["command"] = cmd + " -o swa.h5   # BatchNorm statistics averaged with the weights, not re-estimated";
+  } else {
+    rec_json["command"] = average_command(rec_files, req);
+  }
 
   json loo_json = json::array();
   for (const auto& e : loo) {
@@ -306,6 +333,8 @@ json build_report(const ReportRequest& req) {
       {"snapshots", per_snapshot},
       {"best_single", best_json},
       {"uniform_average", uniform_json},
+      {"uniform_average_bn_averaged", uniform_bn_averaged_json},
+      {"tail_averages", tails_json},
       {"leave_one_out", loo_json},
       {"greedy_soup", soup_json},
       {"ensemble", ensemble_json},

@@ -24,17 +24,22 @@ CandidateScorer::CandidateScorer(const SnapshotCollection& snapshots, ImageSet b
   }
 }
 
-const CandidateScore& CandidateScorer::validation(std::vector<int> members) {
+const CandidateScore& CandidateScorer::validation(std::vector<int> members, AverageBatchNorm bn) {
   std::sort(members.begin(), members.end());
-  auto it = val_cache_.find(members);
-  if (it == val_cache_.end()) it = val_cache_.emplace(members, score(members, val_, "validation forward")).first;
+  if (members.size() == 1) bn = AverageBatchNorm::kRecomputed;  // one snapshot: its own statistics
+  const Key key{members, bn};
+  auto it = val_cache_.find(key);
+  if (it == val_cache_.end()) it = val_cache_.emplace(key, score(members, bn, val_, "validation forward")).first;
   return it->second;
 }
 
-const CandidateScore& CandidateScorer::test(std::vector<int> members, const ImageSet& test_images) {
+const CandidateScore& CandidateScorer::test(std::vector<int> members, const ImageSet& test_images,
+                                            AverageBatchNorm bn) {
   std::sort(members.begin(), members.end());
-  auto it = test_cache_.find(members);
-  if (it == test_cache_.end()) it = test_cache_.emplace(members, score(members, test_images, "test forward")).first;
+  if (members.size() == 1) bn = AverageBatchNorm::kRecomputed;
+  const Key key{members, bn};
+  auto it = test_cache_.find(key);
+  if (it == test_cache_.end()) it = test_cache_.emplace(key, score(members, bn, test_images, "test forward")).first;
   return it->second;
 }
 
@@ -42,18 +47,19 @@ double CandidateScorer::forward_images_per_second() const {
   return forward_seconds_ > 0 ? static_cast<double>(forward_images_) / forward_seconds_ : 0.0;
 }
 
-CandidateScore CandidateScorer::score(const std::vector<int>& members, const ImageSet& images,
-                                      const char* stage) {
+CandidateScore CandidateScorer::score(const std::vector<int>& members, AverageBatchNorm bn,
+                                      const ImageSet& images, const char* stage) {
   TORCH_CHECK(!members.empty(), "a candidate needs at least one snapshot");
+  const bool averaged_bn = members.size() > 1 && bn == AverageBatchNorm::kAveraged;
   if (options_.log) {
     options_.log(std::string(stage) + ": " + (members.size() > 1 ? "average of " : "") +
-                 describe_members(snapshots_, members));
+                 describe_members(snapshots_, members) + (averaged_bn ? ", BatchNorm averaged" : ""));
   }
   CandidateScore out;
   out.members = members;
-  out.bn_recomputed = members.size() > 1;
+  out.bn_recomputed = members.size() > 1 && !averaged_bn;
   ResNet model(parse_architecture(snapshots_.arch()), snapshots_.num_classes());
-  const auto cached_bn = batchnorm_cache_.find(members);
+  const auto cached_bn = averaged_bn ? batchnorm_cache_.end() : batchnorm_cache_.find(members);
   {
     StageTimer timer(ledger_, "averaging");
     StateDict state = snapshots_.average(members);

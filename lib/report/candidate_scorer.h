@@ -28,6 +28,10 @@ struct ScoringOptions {
   std::function<void(const std::string&)> log;  // told of every pass before it runs (may be empty)
 };
 
+// An average's BatchNorm statistics: re-estimated for its weights, or averaged with them (cheaper,
+// and no worse on some runs).
+enum class AverageBatchNorm { kRecomputed, kAveraged };
+
 struct CandidateScore {
   std::vector<int> members;        // sorted snapshot indices
   bool bn_recomputed = false;
@@ -41,20 +45,24 @@ class CandidateScorer {
   CandidateScorer(const SnapshotCollection& snapshots, ImageSet bn_images, ImageSet val,
                   ScoringOptions options, ComputeLedger& ledger);
 
-  const CandidateScore& validation(std::vector<int> members);
-  const CandidateScore& test(std::vector<int> members, const ImageSet& test_images);
+  const CandidateScore& validation(std::vector<int> members,
+                                   AverageBatchNorm bn = AverageBatchNorm::kRecomputed);
+  const CandidateScore& test(std::vector<int> members, const ImageSet& test_images,
+                             AverageBatchNorm bn = AverageBatchNorm::kRecomputed);
   const ImageSet& validation_images() const { return val_; }
   // Validation images per second of one model's forward pass, measured on the passes so far.
   double forward_images_per_second() const;
 
  private:
-  CandidateScore score(const std::vector<int>& members, const ImageSet& images, const char* stage);
+  using Key = std::pair<std::vector<int>, AverageBatchNorm>;
+  CandidateScore score(const std::vector<int>& members, AverageBatchNorm bn, const ImageSet& images,
+                       const char* stage);
 
   const SnapshotCollection& snapshots_;
   ImageSet bn_images_, val_;
   ScoringOptions options_;
   ComputeLedger& ledger_;
-  std::map<std::vector<int>, CandidateScore> val_cache_, test_cache_;
+  std::map<Key, CandidateScore> val_cache_, test_cache_;
   // BatchNorm statistics re-estimated for each averaged subset: a second split reuses them.
   std::map<std::vector<int>, std::map<std::string, torch::Tensor>> batchnorm_cache_;
   double forward_seconds_ = 0;

@@ -13,6 +13,7 @@ struct Candidate {
   std::string name;           // "uniform average", "greedy soup", ...
   std::vector<int> members;   // sorted
   SubsetQuality validation;
+  bool bn_averaged = false;   // an average that keeps its averaged BatchNorm statistics
 };
 
 struct Recommendation {

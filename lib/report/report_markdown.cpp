@@ -1,5 +1,6 @@
 #include "lib/report/report_markdown.h"
 
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -73,10 +74,21 @@ std::string report_markdown(const json& r) {
   };
   row("recommended (" + rec["name"].get<std::string>() + ")", rec);
   row("uniform average of all (SWA)", r["uniform_average"]);
+  row("uniform average of all, BatchNorm averaged", r["uniform_average_bn_averaged"]);
   row("greedy soup", r["greedy_soup"]);
   row("best single snapshot (" + r["best_single"]["name"].get<std::string>() + ")", r["best_single"]);
-  md << "\nSWA trails the best single snapshot by " << signed_num(r["swa_vs_best_single"]["shortfall_points"])
-     << " validation points (negative: SWA is better).\n\n";
+  const double shortfall = r["swa_vs_best_single"]["shortfall_points"].get<double>();
+  md << "\nSWA (the uniform average of all, BatchNorm re-estimated) is " << num(json(std::abs(shortfall)))
+     << " validation points " << (shortfall > 0 ? "below" : shortfall < 0 ? "above" : "level with")
+     << " the best single snapshot.\n\n";
+  if (!r["tail_averages"].empty()) {
+    md << "Tail averages (the last k snapshots, BatchNorm re-estimated), on validation:\n\n"
+       << "| last k | val top-1 % | val NLL | val ECE |\n|---|---|---|---|\n";
+    for (const auto& t : r["tail_averages"]) {
+      md << "| " << t["last"] << " | " << metric_cells(t["validation"]) << " |\n";
+    }
+    md << "\n";
+  }
 
   md << "## Snapshots\n\n![validation accuracy per snapshot](accuracy.svg)\n\n"
      << "| snapshot | epoch | cycle | lr | stored train loss | stored train acc % | stored val loss | stored val acc % "

@@ -51,13 +51,21 @@ for step in r["greedy_soup"]["steps"]:
     if step["kept"]:
         soup.append(step["candidate"])
 subsets.add(frozenset(r["output_covariance"]["top_subset"]["members"]))
+# Tail averages: the last k for k = 2 .. N-1, each re-estimated; the averaged-BatchNorm SWA is not.
+tails = r["tail_averages"]
+assert [t["last"] for t in tails] == list(range(2, len(names))), tails
+assert all(t["members"] == names[-t["last"]:] and t["bn_recomputed"] for t in tails), tails
+subsets |= {frozenset(t["members"]) for t in tails}
+assert not r["uniform_average_bn_averaged"]["bn_recomputed"]
+assert r["uniform_average_bn_averaged"]["test"]["images"] == 10000
 averaged = [s for s in subsets if len(s) > 1]
 assert r["compute"]["stages"]["batchnorm re-estimation"]["passes"] == len(averaged), (r["compute"], len(averaged))
 assert r["compute"]["total_seconds"] > 0
 for svg in ("accuracy", "leave-one-out", "disagreement", "spectrum"):
     ET.parse(f"{d}/{svg}.svg")  # well-formed
 md = open(f"{d}/report.md").read()
-for text in ("## Recommendation", "**hurts the average**", "](accuracy.svg)", "## Compute"):
+for text in ("## Recommendation", "**hurts the average**", "](accuracy.svg)", "## Compute",
+             "validation points below the best single snapshot", "BatchNorm averaged", "| last k |"):
     assert text in md, text
 PY
 expect "leave-one-out flags the broken snapshot, the soup and the recommendation leave it out" $?
