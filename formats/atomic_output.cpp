@@ -34,7 +34,9 @@ AtomicOutput::AtomicOutput(const std::string& final_path) : final_path_(final_pa
   fs::path p(final_path);
   std::string temp = (p.parent_path() / ("." + p.filename().string() + ".tmp-XXXXXX")).string();
   int fd = ::mkstemp(temp.data());
-  if (fd < 0) throw InputError(final_path, std::string("cannot create a temporary file: ") + std::strerror(errno));
+  if (fd < 0)
+    throw InputError(final_path,
+                     std::string("cannot create a temporary file: ") + std::strerror(errno));
   ::close(fd);
   temp_path_ = temp;
 }
@@ -48,7 +50,8 @@ void AtomicOutput::commit() {
   if (fd < 0 || ::fsync(fd) != 0) {
     int err = errno;
     if (fd >= 0) ::close(fd);
-    throw InputError(final_path_, std::string("cannot flush output to disk: ") + std::strerror(err));
+    throw InputError(final_path_,
+                     std::string("cannot flush output to disk: ") + std::strerror(err));
   }
   ::close(fd);
   if (std::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {

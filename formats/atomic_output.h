@@ -1,7 +1,8 @@
 // An output file that appears under its final name complete or not at all.
 // Requires: the destination folder exists and is writable (checked in the constructor).
-// Ensures: data goes to a unique temporary file (created empty) in the same folder; commit() flushes it to disk
-// and renames it over the final name; destruction without commit() removes the temporary file.
+// Ensures: data goes to a unique temporary file (created empty) in the same folder; commit()
+// flushes it to disk and renames it over the final name; destruction without commit() removes the
+// temporary file.
 #pragma once
 #include <string>
 

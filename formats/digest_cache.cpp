@@ -20,7 +20,9 @@ struct FileStamp {
 std::optional<FileStamp> stamp_of(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-  auto ns = [](const timespec& t) { return std::to_string(int64_t{t.tv_sec} * 1000000000 + t.tv_nsec); };
+  auto ns = [](const timespec& t) {
+    return std::to_string(int64_t{t.tv_sec} * 1000000000 + t.tv_nsec);
+  };
   return FileStamp{std::to_string(st.st_dev) + "-" + std::to_string(st.st_ino),
                    std::to_string(st.st_size) + " " + ns(st.st_mtim) + " " + ns(st.st_ctim)};
 }
@@ -30,9 +32,12 @@ std::optional<FileStamp> stamp_of(const std::string& path) {
 DigestCache DigestCache::from_environment() {
   const char* off = std::getenv("SWA_DIGEST_CACHE");
   if (off && std::string(off) == "0") return DigestCache("");
-  if (const char* dir = std::getenv("SWA_CACHE_DIR"); dir && *dir) return DigestCache(std::string(dir) + "/sha256");
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return DigestCache(std::string(xdg) + "/swa/sha256");
-  if (const char* home = std::getenv("HOME"); home && *home) return DigestCache(std::string(home) + "/.cache/swa/sha256");
+  if (const char* dir = std::getenv("SWA_CACHE_DIR"); dir && *dir)
+    return DigestCache(std::string(dir) + "/sha256");
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+    return DigestCache(std::string(xdg) + "/swa/sha256");
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return DigestCache(std::string(home) + "/.cache/swa/sha256");
   return DigestCache("");
 }
 

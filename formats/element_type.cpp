@@ -11,11 +11,11 @@ struct Entry {
 };
 
 constexpr Entry kTypes[] = {
-    {ElementType::kFloat32, "float32", 4, true},  {ElementType::kFloat64, "float64", 8, true},
-    {ElementType::kFloat16, "float16", 2, true},  {ElementType::kBFloat16, "bfloat16", 2, true},
-    {ElementType::kInt64, "int64", 8, false},     {ElementType::kInt32, "int32", 4, false},
-    {ElementType::kInt16, "int16", 2, false},     {ElementType::kInt8, "int8", 1, false},
-    {ElementType::kUInt8, "uint8", 1, false},     {ElementType::kBool, "bool", 1, false}};
+    {ElementType::kFloat32, "float32", 4, true}, {ElementType::kFloat64, "float64", 8, true},
+    {ElementType::kFloat16, "float16", 2, true}, {ElementType::kBFloat16, "bfloat16", 2, true},
+    {ElementType::kInt64, "int64", 8, false},    {ElementType::kInt32, "int32", 4, false},
+    {ElementType::kInt16, "int16", 2, false},    {ElementType::kInt8, "int8", 1, false},
+    {ElementType::kUInt8, "uint8", 1, false},    {ElementType::kBool, "bool", 1, false}};
 
 const Entry& entry(ElementType t) { return kTypes[static_cast<int>(t)]; }
 

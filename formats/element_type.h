@@ -6,7 +6,18 @@
 
 namespace swa {
 
-enum class ElementType { kFloat32, kFloat64, kFloat16, kBFloat16, kInt64, kInt32, kInt16, kInt8, kUInt8, kBool };
+enum class ElementType {
+  kFloat32,
+  kFloat64,
+  kFloat16,
+  kBFloat16,
+  kInt64,
+  kInt32,
+  kInt16,
+  kInt8,
+  kUInt8,
+  kBool
+};
 
 int64_t element_size(ElementType t);
 bool is_floating(ElementType t);

@@ -15,10 +15,13 @@
 namespace swa {
 namespace {
 
-uint32_t end_around_carry(uint64_t s) { return s == 0 ? 0 : static_cast<uint32_t>((s - 1) % 65535 + 1); }
+uint32_t end_around_carry(uint64_t s) {
+  return s == 0 ? 0 : static_cast<uint32_t>((s - 1) % 65535 + 1);
+}
 
 // Sums of a block of at most 256 whole words, in 32-bit lanes: sum w_j and sum (n - j) w_j.
-inline void sum_block_scalar(const uint8_t* p, uint32_t n_words, uint64_t& plain, uint64_t& weighted) {
+inline void sum_block_scalar(const uint8_t* p, uint32_t n_words, uint64_t& plain,
+                             uint64_t& weighted) {
   uint32_t a = 0, b = 0;
   for (uint32_t j = 0; j < n_words; ++j) {
     const uint32_t w = (uint32_t{p[2 * j]} << 8) | p[2 * j + 1];
@@ -101,7 +104,9 @@ void Fletcher32::add(const void* bytes, int64_t n, int64_t offset, int64_t total
 
 uint32_t Fletcher32::value() const {
   // sum2 is zero exactly when sum1 is: when every word is zero.
-  const uint32_t sum2 = words_ == 0 ? 0 : (weighted_ % 65535 == 0 ? 0xffff : static_cast<uint32_t>(weighted_ % 65535));
+  const uint32_t sum2 =
+      words_ == 0 ? 0
+                  : (weighted_ % 65535 == 0 ? 0xffff : static_cast<uint32_t>(weighted_ % 65535));
   return (sum2 << 16) | end_around_carry(words_);
 }
 

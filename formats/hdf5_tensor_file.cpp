@@ -95,16 +95,26 @@ Hid half_float_type() {
 Hid file_type_for(ElementType type) {
   auto copy = [](hid_t t) { return Hid(H5Tcopy(t), H5Tclose); };
   switch (type) {
-    case ElementType::kFloat32: return copy(H5T_IEEE_F32LE);
-    case ElementType::kFloat64: return copy(H5T_IEEE_F64LE);
-    case ElementType::kFloat16: return half_float_type();
-    case ElementType::kBFloat16: return copy(H5T_STD_U16LE);
-    case ElementType::kInt64: return copy(H5T_STD_I64LE);
-    case ElementType::kInt32: return copy(H5T_STD_I32LE);
-    case ElementType::kInt16: return copy(H5T_STD_I16LE);
-    case ElementType::kInt8: return copy(H5T_STD_I8LE);
-    case ElementType::kUInt8: return copy(H5T_STD_U8LE);
-    case ElementType::kBool: return copy(H5T_STD_U8LE);
+    case ElementType::kFloat32:
+      return copy(H5T_IEEE_F32LE);
+    case ElementType::kFloat64:
+      return copy(H5T_IEEE_F64LE);
+    case ElementType::kFloat16:
+      return half_float_type();
+    case ElementType::kBFloat16:
+      return copy(H5T_STD_U16LE);
+    case ElementType::kInt64:
+      return copy(H5T_STD_I64LE);
+    case ElementType::kInt32:
+      return copy(H5T_STD_I32LE);
+    case ElementType::kInt16:
+      return copy(H5T_STD_I16LE);
+    case ElementType::kInt8:
+      return copy(H5T_STD_I8LE);
+    case ElementType::kUInt8:
+      return copy(H5T_STD_U8LE);
+    case ElementType::kBool:
+      return copy(H5T_STD_U8LE);
   }
   throw std::logic_error("unknown element type");
 }
@@ -114,21 +124,31 @@ bool element_type_from_hdf5_type(hid_t type, ElementType& out) {
   const size_t size = H5Tget_size(type);
   switch (H5Tget_class(type)) {
     case H5T_FLOAT:
-      if (size == 4) out = ElementType::kFloat32;
-      else if (size == 8) out = ElementType::kFloat64;
-      else if (size == 2) out = ElementType::kFloat16;
-      else return false;
+      if (size == 4)
+        out = ElementType::kFloat32;
+      else if (size == 8)
+        out = ElementType::kFloat64;
+      else if (size == 2)
+        out = ElementType::kFloat16;
+      else
+        return false;
       return true;
     case H5T_INTEGER: {
       const bool is_signed = H5Tget_sign(type) == H5T_SGN_2;
-      if (size == 8 && is_signed) out = ElementType::kInt64;
-      else if (size == 4 && is_signed) out = ElementType::kInt32;
-      else if (size == 2 && is_signed) out = ElementType::kInt16;
-      else if (size == 1) out = is_signed ? ElementType::kInt8 : ElementType::kUInt8;
-      else return false;
+      if (size == 8 && is_signed)
+        out = ElementType::kInt64;
+      else if (size == 4 && is_signed)
+        out = ElementType::kInt32;
+      else if (size == 2 && is_signed)
+        out = ElementType::kInt16;
+      else if (size == 1)
+        out = is_signed ? ElementType::kInt8 : ElementType::kUInt8;
+      else
+        return false;
       return true;
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -186,8 +206,8 @@ std::string read_string_attr(hid_t obj, const char* name, const std::string& fil
     H5Tset_cset(mtype.get(), H5Tget_cset(ftype.get()));
     char* ptr = nullptr;
     if (H5Aread(attr.get(), mtype.get(), &ptr) < 0) {
-      throw InputError(file, std::string("cannot read attribute '") + name + "': " +
-                                 hdf5_error_text());
+      throw InputError(file,
+                       std::string("cannot read attribute '") + name + "': " + hdf5_error_text());
     }
     std::string value = ptr ? ptr : "";
     H5free_memory(ptr);
@@ -208,8 +228,8 @@ void read_number_attr(hid_t obj, const char* name, hid_t mem_type, T& out,
   if (!has_attr(obj, name)) return;
   Hid attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
   if (!attr.valid() || H5Aread(attr.get(), mem_type, &out) < 0) {
-    throw InputError(file, std::string("attribute '") + name + "' is not a number: " +
-                               hdf5_error_text());
+    throw InputError(file,
+                     std::string("attribute '") + name + "' is not a number: " + hdf5_error_text());
   }
 }
 
@@ -254,9 +274,8 @@ void write_string_dataset(hid_t loc, const char* name, const std::vector<std::st
          H5Dclose);
   std::vector<const char*> ptrs;
   for (const auto& v : values) ptrs.push_back(v.c_str());
-  if (!ds.valid() ||
-      (!ptrs.empty() && H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                                 ptrs.data()) < 0)) {
+  if (!ds.valid() || (!ptrs.empty() && H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                                ptrs.data()) < 0)) {
     throw std::runtime_error(std::string("HDF5: cannot write ") + name + ": " + hdf5_error_text());
   }
 }
@@ -279,7 +298,7 @@ void limit_caches(hid_t fapl) {
 
 // The root attributes (formats/SNAPSHOT.md), checked for the format name and version.
 SnapshotMeta read_root_meta(hid_t root, const std::string& path_) {
-SnapshotMeta meta_;
+  SnapshotMeta meta_;
   if (!has_attr(root, "format") || read_string_attr(root, "format", path_) != kSnapshotFormatName) {
     throw InputError(path_, std::string("not a swa snapshot: root attribute format=\"") +
                                 kSnapshotFormatName + "\" is missing (see formats/SNAPSHOT.md)");
@@ -335,7 +354,8 @@ class Hdf5TensorFileReader final : public TensorFileReader {
     meta_ = read_root_meta(file_.get(), path_);
     read_layout();
     // Only datasets HDF5 must decode need the library afterwards.
-    whole_reads_ = std::any_of(access_.begin(), access_.end(), [](const Access& a) { return a.library; });
+    whole_reads_ =
+        std::any_of(access_.begin(), access_.end(), [](const Access& a) { return a.library; });
     if (!whole_reads_) file_.close();
   }
   ~Hdf5TensorFileReader() override {
@@ -353,19 +373,22 @@ class Hdf5TensorFileReader final : public TensorFileReader {
 
   bool reads_any_range() const override { return !whole_reads_; }
 
-  void read_range(size_t i, int64_t first, int64_t n, void* dst, SegmentChecksum& sum) const override {
+  void read_range(size_t i, int64_t first, int64_t n, void* dst,
+                  SegmentChecksum& sum) const override {
     const Access& a = access_.at(i);
     const StoredTensor& t = layout_[i];
     if (n <= 0) return;
     if (a.library) {
-      if (first != 0 || n != t.nbytes()) throw std::logic_error("HDF5-decoded tensors are read whole");
+      if (first != 0 || n != t.nbytes())
+        throw std::logic_error("HDF5-decoded tensors are read whole");
       read_with_library(i, dst);
       return;
     }
     const Segment& s = segment_at(a, first);
     if (first + n > s.end) throw std::logic_error("read_range crosses a checksum segment");
     const int64_t within = first - s.begin;
-    bytes_.read_exact(dst, static_cast<uint64_t>(n), s.file_offset + static_cast<uint64_t>(within), tensor_name(t));
+    bytes_.read_exact(dst, static_cast<uint64_t>(n), s.file_offset + static_cast<uint64_t>(within),
+                      tensor_name(t));
     if (s.checksummed) sum.fletcher32.add(dst, n, within, s.stored_bytes);
   }
 
@@ -383,7 +406,8 @@ class Hdf5TensorFileReader final : public TensorFileReader {
       whole.add(pad.data(), s.stored_bytes - logical, logical, s.stored_bytes);
     }
     unsigned char stored[4];
-    bytes_.read_exact(stored, 4, s.file_offset + static_cast<uint64_t>(s.stored_bytes), tensor_name(t));
+    bytes_.read_exact(stored, 4, s.file_offset + static_cast<uint64_t>(s.stored_bytes),
+                      tensor_name(t));
     const uint32_t expected = uint32_t{stored[0]} | uint32_t{stored[1]} << 8 |
                               uint32_t{stored[2]} << 16 | uint32_t{stored[3]} << 24;
     if (expected == whole.value()) return;
@@ -396,7 +420,7 @@ class Hdf5TensorFileReader final : public TensorFileReader {
   struct Segment {
     int64_t begin = 0, end = 0;  // bytes of the tensor
     uint64_t file_offset = 0;
-    int64_t stored_bytes = 0;    // chunk bytes in the file, before the checksum
+    int64_t stored_bytes = 0;  // chunk bytes in the file, before the checksum
     bool checksummed = false;
   };
   struct Access {
@@ -424,8 +448,10 @@ class Hdf5TensorFileReader final : public TensorFileReader {
     Hid mem_type = file_type_for(t.type);
     if (H5Dread(ds.get(), mem_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) < 0) {
       const std::string why = hdf5_error_text();
-      if (why.find("checksum") != std::string::npos || why.find("Fletcher32") != std::string::npos) {
-        throw InputError(path_, t.key, "checksum mismatch: the stored bytes are corrupt (" + why + ")");
+      if (why.find("checksum") != std::string::npos ||
+          why.find("Fletcher32") != std::string::npos) {
+        throw InputError(path_, t.key,
+                         "checksum mismatch: the stored bytes are corrupt (" + why + ")");
       }
       throw InputError(path_, t.key, "cannot read data (truncated or corrupt file?): " + why);
     }
@@ -493,7 +519,8 @@ class Hdf5TensorFileReader final : public TensorFileReader {
         }
         const size_t rank = t.shape.size();
         std::vector<hsize_t> chunk(rank);
-        if (rank == 0 || H5Pget_chunk(dcpl.get(), static_cast<int>(rank), chunk.data()) != static_cast<int>(rank)) {
+        if (rank == 0 || H5Pget_chunk(dcpl.get(), static_cast<int>(rank), chunk.data()) !=
+                             static_cast<int>(rank)) {
           return library;
         }
         for (size_t d = 1; d < rank; ++d) {
@@ -506,7 +533,8 @@ class Hdf5TensorFileReader final : public TensorFileReader {
         // (HDF5 1.10 wants the dataspace itself here; H5S_ALL is refused.)
         Hid space(H5Dget_space(ds), H5Sclose);
         hsize_t allocated = 0;
-        if (H5Dget_num_chunks(ds, space.get(), &allocated) < 0 || static_cast<int64_t>(allocated) != n_chunks) {
+        if (H5Dget_num_chunks(ds, space.get(), &allocated) < 0 ||
+            static_cast<int64_t>(allocated) != n_chunks) {
           return library;
         }
         direct.segments.resize(static_cast<size_t>(n_chunks));
@@ -515,13 +543,14 @@ class Hdf5TensorFileReader final : public TensorFileReader {
           unsigned mask = 0;
           haddr_t addr = HADDR_UNDEF;
           hsize_t size = 0;
-          if (H5Dget_chunk_info(ds, space.get(), c, origin.data(), &mask, &addr, &size) < 0 || mask != 0 ||
-              addr == HADDR_UNDEF) {
+          if (H5Dget_chunk_info(ds, space.get(), c, origin.data(), &mask, &addr, &size) < 0 ||
+              mask != 0 || addr == HADDR_UNDEF) {
             return library;
           }
           const int64_t k = static_cast<int64_t>(origin[0]) / chunk_rows;
           const int64_t stored = chunk_rows * row_bytes;
-          if (k >= n_chunks || static_cast<int64_t>(size) != stored + (checksummed ? 4 : 0)) return library;
+          if (k >= n_chunks || static_cast<int64_t>(size) != stored + (checksummed ? 4 : 0))
+            return library;
           Segment& s = direct.segments[static_cast<size_t>(k)];
           s.begin = k * chunk_rows * row_bytes;
           s.end = std::min(rows, (k + 1) * chunk_rows) * row_bytes;
@@ -531,11 +560,13 @@ class Hdf5TensorFileReader final : public TensorFileReader {
         }
         break;
       }
-      default: return library;
+      default:
+        return library;
     }
     for (const auto& s : direct.segments) {
       if (s.end <= s.begin && nbytes > 0) return library;  // a chunk HDF5 did not list
-      const uint64_t stored_end = s.file_offset + static_cast<uint64_t>(s.stored_bytes) + (s.checksummed ? 4 : 0);
+      const uint64_t stored_end =
+          s.file_offset + static_cast<uint64_t>(s.stored_bytes) + (s.checksummed ? 4 : 0);
       if (stored_end > bytes_.size()) {
         throw InputError(path_, t.key, "data runs past the end of the file (truncated?)");
       }
@@ -544,7 +575,7 @@ class Hdf5TensorFileReader final : public TensorFileReader {
   }
 
   ReadableFile bytes_;  // chunks are read here, with pread
-  mutable Hid file_;  // open only while some dataset needs HDF5 to decode it
+  mutable Hid file_;    // open only while some dataset needs HDF5 to decode it
   bool whole_reads_ = false;
   std::vector<Access> access_;
 };
@@ -554,7 +585,7 @@ class Hdf5TensorFileReader final : public TensorFileReader {
 class Hdf5TensorFileWriter final : public TensorFileWriter {
  public:
   Hdf5TensorFileWriter(const std::string& path, const StoredLayout& layout,
-                     const WriteOptions& options)
+                       const WriteOptions& options)
       : output_(path), layout_(layout), options_(options) {
     silence_hdf5_errors();
     std::lock_guard<std::mutex> lock(hdf5_lock());
@@ -563,8 +594,8 @@ class Hdf5TensorFileWriter final : public TensorFileWriter {
     file_ = Hid(H5Fcreate(output_.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()),
                 H5Fclose);
     if (!file_.valid()) fail("cannot create file");
-    tensors_ = Hid(H5Gcreate2(file_.get(), "tensors", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                   H5Gclose);
+    tensors_ =
+        Hid(H5Gcreate2(file_.get(), "tensors", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
     if (!tensors_.valid()) fail("cannot create group /tensors");
     for (const auto& info : layout_) {
       if (info.key.empty() || info.key.find('/') != std::string::npos) {
@@ -580,9 +611,9 @@ class Hdf5TensorFileWriter final : public TensorFileWriter {
     std::lock_guard<std::mutex> lock(hdf5_lock());
     Hid ftype = file_type_for(info.type);
     std::vector<hsize_t> dims(info.shape.begin(), info.shape.end());
-    Hid space(info.shape.empty() ? H5Screate(H5S_SCALAR)
-                                 : H5Screate_simple(static_cast<int>(dims.size()), dims.data(),
-                                                    nullptr),
+    Hid space(info.shape.empty()
+                  ? H5Screate(H5S_SCALAR)
+                  : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
               H5Sclose);
     Hid dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
     if (!info.shape.empty() && info.numel() > 0) set_chunking(dcpl.get(), info);

@@ -8,9 +8,12 @@ namespace swa {
 
 std::unique_ptr<TensorFileReader> open_tensor_file(const std::string& path) {
   switch (format_for_input(path)) {
-    case SnapshotFormat::kHdf5: return open_hdf5_tensor_file(path);
-    case SnapshotFormat::kTorchPickle: return open_torch_save_tensor_file(path);
-    case SnapshotFormat::kSafetensors: return open_safetensors_tensor_file(path);
+    case SnapshotFormat::kHdf5:
+      return open_hdf5_tensor_file(path);
+    case SnapshotFormat::kTorchPickle:
+      return open_torch_save_tensor_file(path);
+    case SnapshotFormat::kSafetensors:
+      return open_safetensors_tensor_file(path);
   }
   throw std::logic_error("unreachable");
 }
@@ -20,12 +23,16 @@ SnapshotMeta read_snapshot_meta(const std::string& path) {
   return open_tensor_file(path)->meta();
 }
 
-std::unique_ptr<TensorFileWriter> create_tensor_file(const std::string& path, const StoredLayout& layout,
+std::unique_ptr<TensorFileWriter> create_tensor_file(const std::string& path,
+                                                     const StoredLayout& layout,
                                                      const WriteOptions& options) {
   switch (format_for_path(path)) {
-    case SnapshotFormat::kHdf5: return create_hdf5_tensor_file(path, layout, options);
-    case SnapshotFormat::kTorchPickle: return create_torch_save_tensor_file(path, layout);
-    case SnapshotFormat::kSafetensors: return create_safetensors_tensor_file(path, layout);
+    case SnapshotFormat::kHdf5:
+      return create_hdf5_tensor_file(path, layout, options);
+    case SnapshotFormat::kTorchPickle:
+      return create_torch_save_tensor_file(path, layout);
+    case SnapshotFormat::kSafetensors:
+      return create_safetensors_tensor_file(path, layout);
   }
   throw std::logic_error("unreachable");
 }

@@ -27,7 +27,8 @@ ReadableFile::~ReadableFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void ReadableFile::read_exact(void* dst, uint64_t n, uint64_t offset, const std::string& what) const {
+void ReadableFile::read_exact(void* dst, uint64_t n, uint64_t offset,
+                              const std::string& what) const {
   auto* p = static_cast<char*>(dst);
   while (n > 0) {
     const ssize_t r = ::pread(fd_, p, static_cast<size_t>(n), static_cast<off_t>(offset));

@@ -20,10 +20,11 @@ constexpr size_t kMetaReserveBytes = 64u << 10;  // room for metadata decided at
 constexpr const char* kMetaKey = "swa_meta";
 
 const std::pair<const char*, ElementType> kDtypes[] = {
-    {"F64", ElementType::kFloat64}, {"F32", ElementType::kFloat32}, {"F16", ElementType::kFloat16},
-    {"BF16", ElementType::kBFloat16}, {"I64", ElementType::kInt64}, {"I32", ElementType::kInt32},
-    {"I16", ElementType::kInt16},  {"I8", ElementType::kInt8},   {"U8", ElementType::kUInt8},
-    {"BOOL", ElementType::kBool}};
+    {"F64", ElementType::kFloat64}, {"F32", ElementType::kFloat32},
+    {"F16", ElementType::kFloat16}, {"BF16", ElementType::kBFloat16},
+    {"I64", ElementType::kInt64},   {"I32", ElementType::kInt32},
+    {"I16", ElementType::kInt16},   {"I8", ElementType::kInt8},
+    {"U8", ElementType::kUInt8},    {"BOOL", ElementType::kBool}};
 
 const char* dtype_code(ElementType t) {
   for (const auto& [code, type] : kDtypes) {
@@ -63,7 +64,8 @@ class Fd {
 
 class SafetensorsTensorFileReader final : public TensorFileReader {
  public:
-  explicit SafetensorsTensorFileReader(const std::string& path) : TensorFileReader(path), file_(path) {
+  explicit SafetensorsTensorFileReader(const std::string& path)
+      : TensorFileReader(path), file_(path) {
     const uint64_t file_size = file_.size();
     uint64_t header_size = 0;
     if (file_size < 8) throw InputError(path, "too short to be a safetensors file");
@@ -79,15 +81,18 @@ class SafetensorsTensorFileReader final : public TensorFileReader {
     try {
       header = nlohmann::ordered_json::parse(text);
     } catch (const nlohmann::json::exception& e) {
-      throw InputError(path, std::string("not a safetensors file: header is not JSON: ") + e.what());
+      throw InputError(path,
+                       std::string("not a safetensors file: header is not JSON: ") + e.what());
     }
     data_start_ = 8 + header_size;
     parse_entries(header, file_size - data_start_);
   }
 
   void read_range(size_t i, int64_t first, int64_t n, void* dst, SegmentChecksum&) const override {
-    if (first < 0 || n < 0 || first + n > layout_.at(i).nbytes()) throw std::logic_error("read_range outside the tensor");
-    file_.read_exact(dst, static_cast<uint64_t>(n), data_start_ + offsets_[i] + static_cast<uint64_t>(first),
+    if (first < 0 || n < 0 || first + n > layout_.at(i).nbytes())
+      throw std::logic_error("read_range outside the tensor");
+    file_.read_exact(dst, static_cast<uint64_t>(n),
+                     data_start_ + offsets_[i] + static_cast<uint64_t>(first),
                      "tensor '" + layout_[i].key + "'");
   }
 
@@ -102,7 +107,8 @@ class SafetensorsTensorFileReader final : public TensorFileReader {
       if (key == "__metadata__") {
         if (value.contains(kMetaKey) && value[kMetaKey].is_string()) {
           try {
-            meta_ = meta_from_json(nlohmann::json::parse(value[kMetaKey].get<std::string>()), path_);
+            meta_ =
+                meta_from_json(nlohmann::json::parse(value[kMetaKey].get<std::string>()), path_);
           } catch (const nlohmann::json::exception& e) {
             throw InputError(path_, std::string("__metadata__.swa_meta is not JSON: ") + e.what());
           }
@@ -138,8 +144,8 @@ class SafetensorsTensorFileReader final : public TensorFileReader {
                      [](const Entry& a, const Entry& b) { return a.begin < b.begin; });
     for (size_t i = 1; i < entries.size(); ++i) {
       if (entries[i].begin < entries[i - 1].end) {
-        throw InputError(path_, entries[i].info.key, "data overlaps tensor '" +
-                                                         entries[i - 1].info.key + "'");
+        throw InputError(path_, entries[i].info.key,
+                         "data overlaps tensor '" + entries[i - 1].info.key + "'");
       }
     }
     for (auto& e : entries) {
@@ -159,7 +165,8 @@ class SafetensorsTensorFileWriter final : public TensorFileWriter {
       : output_(path),
         layout_(layout),
         fd_(::open(output_.temp_path().c_str(), O_WRONLY | O_TRUNC)) {
-    if (fd_.get() < 0) throw InputError(path, std::string("cannot create: ") + std::strerror(errno));
+    if (fd_.get() < 0)
+      throw InputError(path, std::string("cannot create: ") + std::strerror(errno));
     uint64_t offset = 0;
     for (const auto& info : layout_) {
       offsets_.push_back(offset);

@@ -85,7 +85,8 @@ TensorLayout layout_of(const StateDict& state) {
 
 StoredLayout to_stored_layout(const TensorLayout& layout, const std::string& file) {
   StoredLayout out;
-  for (const auto& t : layout) out.push_back({t.key, to_element_type(t.dtype, file, t.key), t.shape});
+  for (const auto& t : layout)
+    out.push_back({t.key, to_element_type(t.dtype, file, t.key), t.shape});
   return out;
 }
 

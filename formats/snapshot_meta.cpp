@@ -9,7 +9,9 @@
 namespace swa {
 namespace {
 
-nlohmann::json real_or_null(double v) { return std::isnan(v) ? nlohmann::json() : nlohmann::json(v); }
+nlohmann::json real_or_null(double v) {
+  return std::isnan(v) ? nlohmann::json() : nlohmann::json(v);
+}
 
 template <typename T>
 void read_field(const nlohmann::json& j, const char* name, T& out, const std::string& file) {
@@ -18,8 +20,8 @@ void read_field(const nlohmann::json& j, const char* name, T& out, const std::st
   try {
     out = it->get<T>();
   } catch (const nlohmann::json::exception&) {
-    throw InputError(file, std::string("metadata field '") + name + "' has the wrong type: " +
-                               it->dump());
+    throw InputError(
+        file, std::string("metadata field '") + name + "' has the wrong type: " + it->dump());
   }
 }
 
@@ -89,7 +91,8 @@ double meta_number(const SnapshotMeta& m, const std::string& field) {
 std::string utc_now_iso8601() {
   // SOURCE_DATE_EPOCH (reproducible-builds.org) pins the time, so outputs can be byte-identical.
   std::time_t now = std::time(nullptr);
-  if (const char* fixed = std::getenv("SOURCE_DATE_EPOCH"); fixed && *fixed) now = static_cast<std::time_t>(std::atoll(fixed));
+  if (const char* fixed = std::getenv("SOURCE_DATE_EPOCH"); fixed && *fixed)
+    now = static_cast<std::time_t>(std::atoll(fixed));
   std::tm tm{};
   gmtime_r(&now, &tm);
   char buf[32];

@@ -34,8 +34,9 @@ struct SnapshotMeta {
   std::string created_utc;
   std::string producer;
   std::string bn_state = bn_state::kTrained;
-  nlohmann::json config = nlohmann::json::object();      // the run configuration
-  nlohmann::json provenance = nlohmann::json::object();  // how the file was derived (inputs, weights)
+  nlohmann::json config = nlohmann::json::object();  // the run configuration
+  nlohmann::json provenance =
+      nlohmann::json::object();  // how the file was derived (inputs, weights)
 };
 
 // JSON form used by the .pt and safetensors containers and by `--json` outputs.

@@ -21,16 +21,20 @@ std::string lowercase_extension(const std::string& path) {
 std::optional<SnapshotFormat> format_for_extension(const std::string& path) {
   const std::string ext = lowercase_extension(path);
   if (ext == ".h5" || ext == ".hdf5") return SnapshotFormat::kHdf5;
-  if (ext == ".pt" || ext == ".pth" || ext == ".ckpt" || ext == ".bin") return SnapshotFormat::kTorchPickle;
+  if (ext == ".pt" || ext == ".pth" || ext == ".ckpt" || ext == ".bin")
+    return SnapshotFormat::kTorchPickle;
   if (ext == ".safetensors") return SnapshotFormat::kSafetensors;
   return std::nullopt;
 }
 
 const char* usual_extension(SnapshotFormat f) {
   switch (f) {
-    case SnapshotFormat::kHdf5: return ".h5";
-    case SnapshotFormat::kTorchPickle: return ".pt";
-    case SnapshotFormat::kSafetensors: return ".safetensors";
+    case SnapshotFormat::kHdf5:
+      return ".h5";
+    case SnapshotFormat::kTorchPickle:
+      return ".pt";
+    case SnapshotFormat::kSafetensors:
+      return ".safetensors";
   }
   return "";
 }
@@ -67,7 +71,6 @@ void TensorFileReader::read_tensor(size_t i, void* dst) const {
   }
 }
 
-
 bool has_snapshot_extension(const std::string& path) {
   return format_for_extension(path).has_value() && lowercase_extension(path) != ".bin";
 }
@@ -83,15 +86,18 @@ std::optional<SnapshotFormat> format_from_bytes(const std::string& path) {
   unsigned char head[16] = {};
   const uint64_t n = std::min<uint64_t>(file.size(), sizeof head);
   file.read_exact(head, n, 0, "header");
-  if (n >= 4 && (std::memcmp(head, "PK\x03\x04", 4) == 0 || std::memcmp(head, "PK\x05\x06", 4) == 0)) {
+  if (n >= 4 &&
+      (std::memcmp(head, "PK\x03\x04", 4) == 0 || std::memcmp(head, "PK\x05\x06", 4) == 0)) {
     return SnapshotFormat::kTorchPickle;  // torch.save's zip archive
   }
-  if (n >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5) return SnapshotFormat::kTorchPickle;  // a pickle
+  if (n >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5)
+    return SnapshotFormat::kTorchPickle;  // a pickle
   if (n >= 8 && std::memcmp(head, "\x89HDF\r\n\x1a\n", 8) == 0) return SnapshotFormat::kHdf5;
   if (n >= 9) {
     uint64_t header_bytes = 0;
     std::memcpy(&header_bytes, head, 8);
-    if (head[8] == '{' && header_bytes >= 2 && header_bytes <= file.size() - 8) return SnapshotFormat::kSafetensors;
+    if (head[8] == '{' && header_bytes >= 2 && header_bytes <= file.size() - 8)
+      return SnapshotFormat::kSafetensors;
   }
   return std::nullopt;
 }
@@ -101,17 +107,21 @@ SnapshotFormat format_for_input(const std::string& path) {
   const auto bytes = format_from_bytes(path);
   if (!bytes) return format_for_path(path);  // the container's own reader says what is wrong
   if (named && *named != *bytes) {
-    throw InputError(path, "is named as a " + format_name(*named) + " file but its bytes are a " + format_name(*bytes) +
-                               " file; rename it to " + usual_extension(*bytes));
+    throw InputError(path, "is named as a " + format_name(*named) + " file but its bytes are a " +
+                               format_name(*bytes) + " file; rename it to " +
+                               usual_extension(*bytes));
   }
   return *bytes;
 }
 
 std::string format_name(SnapshotFormat f) {
   switch (f) {
-    case SnapshotFormat::kHdf5: return "hdf5";
-    case SnapshotFormat::kTorchPickle: return "pytorch";
-    case SnapshotFormat::kSafetensors: return "safetensors";
+    case SnapshotFormat::kHdf5:
+      return "hdf5";
+    case SnapshotFormat::kTorchPickle:
+      return "pytorch";
+    case SnapshotFormat::kSafetensors:
+      return "safetensors";
   }
   return "unknown";
 }

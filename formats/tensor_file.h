@@ -51,7 +51,8 @@ class TensorFileReader {
   virtual bool reads_any_range() const { return true; }
   // Copies bytes [first, first + n) of tensor i into dst, inside one segment; adds them to
   // `sum` (fletcher32 of that segment). Thread-safe. Throws InputError naming file and tensor.
-  virtual void read_range(size_t i, int64_t first, int64_t n, void* dst, SegmentChecksum& sum) const = 0;
+  virtual void read_range(size_t i, int64_t first, int64_t n, void* dst,
+                          SegmentChecksum& sum) const = 0;
   // Throws InputError when segment s of tensor i, summed completely into `sum`, fails its
   // stored checksum. A no-op for containers without checksums.
   virtual void verify_segment(size_t /*i*/, size_t /*s*/, const SegmentChecksum& /*sum*/) const {}
@@ -101,7 +102,8 @@ SnapshotFormat format_for_input(const std::string& path);
 std::unique_ptr<TensorFileReader> open_tensor_file(const std::string& path);
 // What open_tensor_file(path)->meta() returns, without mapping the tensors where that is cheaper.
 SnapshotMeta read_snapshot_meta(const std::string& path);
-std::unique_ptr<TensorFileWriter> create_tensor_file(const std::string& path, const StoredLayout& layout,
+std::unique_ptr<TensorFileWriter> create_tensor_file(const std::string& path,
+                                                     const StoredLayout& layout,
                                                      const WriteOptions& options = {});
 
 }  // namespace swa

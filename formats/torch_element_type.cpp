@@ -27,7 +27,8 @@ ElementType to_element_type(c10::ScalarType t, const std::string& file, const st
   for (const auto& [e, s] : kPairs) {
     if (s == t) return e;
   }
-  throw InputError(file, key, std::string("dtype ") + c10::toString(t) + " cannot be stored in a snapshot");
+  throw InputError(file, key,
+                   std::string("dtype ") + c10::toString(t) + " cannot be stored in a snapshot");
 }
 
 }  // namespace swa

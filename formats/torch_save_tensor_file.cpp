@@ -172,12 +172,14 @@ class TorchSaveTensorFileReader final : public TensorFileReader {
     // The pickles come first and are small next to the storages after them: read a window of
     // the file, widened only when a pickle runs past its end.
     const uint64_t limit = std::min<uint64_t>(file_.size(), kMaxPickleBytes);
-    for (uint64_t window = std::min<uint64_t>(limit, 1u << 20);; window = std::min(limit, window * 16)) {
+    for (uint64_t window = std::min<uint64_t>(limit, 1u << 20);;
+         window = std::min(limit, window * 16)) {
       head.resize(window);
       file_.read_exact(head.data(), window, 0, "header");
       pos = 0;
       try {
-        for (const char* what : {"magic number", "protocol version", "system info", "data pickle", "storage keys"}) {
+        for (const char* what :
+             {"magic number", "protocol version", "system info", "data pickle", "storage keys"}) {
           next(what);
         }
         break;

@@ -22,14 +22,18 @@ int main(int argc, char** argv) {
   double noise = 0.01;
   app.add_option("--arch", arch, "Architecture name")->capture_default_str();
   app.add_option("--num-classes", num_classes, "Classes")->capture_default_str();
-  app.add_option("--count", count, "Number of snapshots")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--count", count, "Number of snapshots")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--out", out_dir, "Folder to write into (created)")->required();
   app.add_option("--format", format, "h5, pt or safetensors")
       ->capture_default_str()
       ->check(CLI::IsMember({"h5", "pt", "safetensors"}));
   app.add_option("--seed", seed, "Random seed")->capture_default_str();
-  app.add_option("--noise", noise, "Relative size of each snapshot's perturbation")->capture_default_str();
-  app.add_option("--first-epoch", first_epoch, "Epoch of the first snapshot")->capture_default_str();
+  app.add_option("--noise", noise, "Relative size of each snapshot's perturbation")
+      ->capture_default_str();
+  app.add_option("--first-epoch", first_epoch, "Epoch of the first snapshot")
+      ->capture_default_str();
   swa::add_threads_option(app, threads);
 
   return swa::run_tool(app, argc, argv, [&] {

@@ -23,12 +23,13 @@ inline void write_cifar_file(const std::string& path, uint32_t seed, int records
 inline void write_cifar_folder(const std::filesystem::path& dir) {
   std::filesystem::create_directories(dir);
   for (int i = 1; i <= 5; ++i) {
-    write_cifar_file((dir / ("data_batch_" + std::to_string(i) + ".bin")).string(), static_cast<uint32_t>(i));
+    write_cifar_file((dir / ("data_batch_" + std::to_string(i) + ".bin")).string(),
+                     static_cast<uint32_t>(i));
   }
   write_cifar_file((dir / "test_batch.bin").string(), 99);
   std::ofstream meta(dir / "batches.meta.txt");
-  for (const char* n : {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
-                        "ship", "truck"}) {
+  for (const char* n :
+       {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"}) {
     meta << n << "\n";
   }
 }
@@ -36,7 +37,8 @@ inline void write_cifar_folder(const std::filesystem::path& dir) {
 // One shared folder per test run (writing 180 MB per test would be slow).
 inline const std::string& shared_cifar_folder() {
   static const std::string dir = [] {
-    auto d = std::filesystem::temp_directory_path() / ("swa-test-cifar-" + std::to_string(::getpid()));
+    auto d =
+        std::filesystem::temp_directory_path() / ("swa-test-cifar-" + std::to_string(::getpid()));
     write_cifar_folder(d);
     std::atexit([] {
       std::filesystem::remove_all(std::filesystem::temp_directory_path() /

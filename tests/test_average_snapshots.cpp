@@ -60,7 +60,8 @@ TEST_CASE("the average of N copies of one snapshot is bit-identical to it") {
 TEST_CASE("the average does not depend on the order of the inputs, bit for bit") {
   TempDir dir;
   std::vector<std::string> in;
-  for (int i = 0; i < 5; ++i) in.push_back(write_tiny(dir, "s" + std::to_string(i) + ".h5", 10 + i, i));
+  for (int i = 0; i < 5; ++i)
+    in.push_back(write_tiny(dir, "s" + std::to_string(i) + ".h5", 10 + i, i));
   // Integer buffers come from the base (by default the last input): pin it.
   const std::string base = in[2];
   auto request = uniform(in, dir.file("fwd.h5"));
@@ -114,8 +115,9 @@ TEST_CASE("a layer filter averages matching tensors only, the rest come from the
   const auto out = load(dir.file("out.h5")), sbase = load(base), sa = load(a), sb = load(b);
   CHECK(bit_equal(get(out, "conv1.weight"), get(sbase, "conv1.weight")));
   CHECK(bit_equal(get(out, "bn1.running_var"), get(sbase, "bn1.running_var")));
-  auto want = ((get(sa, "fc.weight").to(torch::kDouble) + get(sb, "fc.weight").to(torch::kDouble)) / 2)
-                  .to(torch::kFloat);
+  auto want =
+      ((get(sa, "fc.weight").to(torch::kDouble) + get(sb, "fc.weight").to(torch::kDouble)) / 2)
+          .to(torch::kFloat);
   CHECK(torch::allclose(get(out, "fc.weight"), want, 0, 1e-7));
   CHECK(summary.bn_state == bn_state::kTrained);  // BN statistics untouched
 }
@@ -141,37 +143,54 @@ TEST_CASE("inputs that disagree are refused, naming the file and the tensor, wit
   const auto out = dir.file("out.pt");
   SECTION("a missing tensor") {
     auto bad = write_edited(dir, "bad.h5", [](StateDict& s) { s.pop_back(); });
-    CHECK_THROWS_WITH(average_snapshots(uniform({good, bad}, out)),
-                      Catch::Contains(bad) && Catch::Contains("fc.bias") && Catch::Contains("missing"));
+    CHECK_THROWS_WITH(
+        average_snapshots(uniform({good, bad}, out)),
+        Catch::Contains(bad) && Catch::Contains("fc.bias") && Catch::Contains("missing"));
   }
   SECTION("an extra tensor") {
-    auto bad = write_edited(dir, "bad.h5", [](StateDict& s) { s.emplace_back("extra.weight", torch::ones({1})); });
-    CHECK_THROWS_WITH(average_snapshots(uniform({good, bad}, out)), Catch::Contains("extra.weight"));
+    auto bad = write_edited(dir, "bad.h5",
+                            [](StateDict& s) { s.emplace_back("extra.weight", torch::ones({1})); });
+    CHECK_THROWS_WITH(average_snapshots(uniform({good, bad}, out)),
+                      Catch::Contains("extra.weight"));
   }
   SECTION("a different shape") {
-    auto bad = write_edited(dir, "bad.h5", [](StateDict& s) { s.back().second = torch::zeros({11}); });
-    CHECK_THROWS_WITH(average_snapshots(uniform({good, bad}, out)),
-                      Catch::Contains(bad) && Catch::Contains("fc.bias") && Catch::Contains("[11]"));
+    auto bad =
+        write_edited(dir, "bad.h5", [](StateDict& s) { s.back().second = torch::zeros({11}); });
+    CHECK_THROWS_WITH(
+        average_snapshots(uniform({good, bad}, out)),
+        Catch::Contains(bad) && Catch::Contains("fc.bias") && Catch::Contains("[11]"));
   }
   SECTION("a different dtype") {
-    auto bad = write_edited(dir, "bad.h5", [](StateDict& s) { s.back().second = s.back().second.to(torch::kDouble); });
+    auto bad = write_edited(
+        dir, "bad.h5", [](StateDict& s) { s.back().second = s.back().second.to(torch::kDouble); });
     CHECK_THROWS_WITH(average_snapshots(uniform({good, bad}, out)),
                       Catch::Contains("float64 [10]") && Catch::Contains("float32 [10]"));
   }
   SECTION("a different architecture") {
     auto meta = tiny_meta(2);
     meta.arch = "resnet18-w4";
-    auto bad = write_edited(dir, "bad.h5", [](StateDict&) {}, meta);
-    CHECK_THROWS_WITH(average_snapshots(uniform({good, bad}, out)), Catch::Contains("architecture"));
+    auto bad = write_edited(
+        dir, "bad.h5", [](StateDict&) {}, meta);
+    CHECK_THROWS_WITH(average_snapshots(uniform({good, bad}, out)),
+                      Catch::Contains("architecture"));
   }
   SECTION("NaN weights") {
     auto bad = write_edited(dir, "bad.h5", [](StateDict& s) { s[0].second[0][0][0][0] = NAN; });
-    CHECK_THROWS_WITH(average_snapshots(uniform({good, bad}, out)),
-                      Catch::Contains(bad) && Catch::Contains("conv1.weight") && Catch::Contains("NaN"));
+    CHECK_THROWS_WITH(
+        average_snapshots(uniform({good, bad}, out)),
+        Catch::Contains(bad) && Catch::Contains("conv1.weight") && Catch::Contains("NaN"));
   }
   SECTION("a corrupt tensor") {
-    auto bad = write_edited(dir, "bad.h5", [](StateDict& s) { s[0].second = torch::randn({64, 3, 30, 30}); },
-                            [] { auto m = tiny_meta(1); m.arch = ""; return m; }());
+    auto bad = write_edited(
+        dir, "bad.h5",
+        [](StateDict& s) {
+          s[0].second = torch::randn({64, 3, 30, 30});
+        },
+        [] {
+          auto m = tiny_meta(1);
+          m.arch = "";
+          return m;
+        }());
     flip_byte(bad, static_cast<std::streamoff>(std::filesystem::file_size(bad) / 2));
     // Its layout differs too, so compare it with itself: two copies of a corrupt file.
     CHECK_THROWS_WITH(average_snapshots(uniform({bad, bad}, out)), Catch::Contains("checksum"));

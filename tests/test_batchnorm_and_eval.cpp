@@ -63,7 +63,8 @@ TEST_CASE("BatchNorm re-estimation equals the cumulative average of per-batch st
 }
 
 TEST_CASE("re-estimation with channels_last gives the same statistics") {
-  auto a = model_with_random_statistics("resnet18-cifar-w4", 2), b = model_with_random_statistics("resnet18-cifar-w4", 2);
+  auto a = model_with_random_statistics("resnet18-cifar-w4", 2),
+       b = model_with_random_statistics("resnet18-cifar-w4", 2);
   const auto data = random_images(40);
   BatchNormPassOptions opts;
   opts.batch_size = 16;
@@ -75,7 +76,8 @@ TEST_CASE("re-estimation with channels_last gives the same statistics") {
   auto sa = state_dict(*a), sb = state_dict(*b);
   for (size_t i = 0; i < sa.size(); ++i) {
     INFO(sa[i].first);
-    CHECK(torch::allclose(sa[i].second.to(torch::kDouble), sb[i].second.contiguous().to(torch::kDouble), 1e-4, 1e-5));
+    CHECK(torch::allclose(sa[i].second.to(torch::kDouble),
+                          sb[i].second.contiguous().to(torch::kDouble), 1e-4, 1e-5));
   }
 }
 
@@ -123,9 +125,11 @@ TEST_CASE("metrics on hand-made logits: top-k, NLL, ECE, per-class, confusion") 
 
   // ECE by hand: every image in its own confidence bin here.
   auto p = lp.exp().amax(1);
-  std::vector<double> conf = {p[0].item<double>(), p[1].item<double>(), p[2].item<double>(), p[3].item<double>()};
+  std::vector<double> conf = {p[0].item<double>(), p[1].item<double>(), p[2].item<double>(),
+                              p[3].item<double>()};
   std::vector<double> right = {1, 0, 0, 1};
-  std::map<int, std::pair<double, std::vector<double>>> bins;  // bin -> (correct count, confidences)
+  std::map<int, std::pair<double, std::vector<double>>>
+      bins;  // bin -> (correct count, confidences)
   for (int i = 0; i < 4; ++i) {
     const int b = static_cast<int>(std::ceil(conf[static_cast<size_t>(i)] * 15)) - 1;
     bins[b].first += right[static_cast<size_t>(i)];

@@ -26,7 +26,8 @@ TEST_CASE("CIFAR-10 splits: 45,000 train, 5,000 validation, 10,000 test by defau
 
 TEST_CASE("the validation split is stratified, disjoint from training, and stable") {
   CifarSource src{shared_cifar_folder(), 1000};
-  auto all_labels = torch::cat({load_cifar10(src, Split::kTrain).labels, load_cifar10(src, Split::kValidation).labels});
+  auto all_labels = torch::cat(
+      {load_cifar10(src, Split::kTrain).labels, load_cifar10(src, Split::kValidation).labels});
   auto val = load_cifar10(src, Split::kValidation);
   CHECK(torch::bincount(val.labels).eq(100).all().item<bool>());  // 100 per class
   src.validation_size = 0;
@@ -65,11 +66,11 @@ TEST_CASE("malformed CIFAR-10 folders are refused with what was expected and how
   }
   SECTION("a label outside 0-9") {
     write_cifar_file((dir.path() / "test_batch.bin").string(), 1, 10000, /*bad_label_at=*/17);
-    CHECK_THROWS_WITH(load_cifar10(src, Split::kTest),
-                      Catch::Contains("record 17 has label 11"));
+    CHECK_THROWS_WITH(load_cifar10(src, Split::kTest), Catch::Contains("record 17 has label 11"));
   }
   SECTION("no data at all") {
-    CHECK_THROWS_WITH(locate_cifar10((dir.path() / "nothing").string()), Catch::Contains("no such folder"));
+    CHECK_THROWS_WITH(locate_cifar10((dir.path() / "nothing").string()),
+                      Catch::Contains("no such folder"));
     CHECK_THROWS_WITH(locate_cifar10(""), Catch::Contains("--data"));
   }
   SECTION("a validation size that is not a multiple of 10") {

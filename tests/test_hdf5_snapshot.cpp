@@ -63,9 +63,8 @@ TEST_CASE("a flipped byte in a tensor is detected and names the file and the ten
   // The tensor's 256 KiB dominate the file; the middle of the file is inside its chunk.
   flip_byte(path, static_cast<std::streamoff>(size / 2));
   auto r = open_snapshot(path);
-  CHECK_THROWS_WITH(r->read("big.weight"),
-                    Catch::Contains(path) && Catch::Contains("big.weight") &&
-                        Catch::Contains("checksum"));
+  CHECK_THROWS_WITH(r->read("big.weight"), Catch::Contains(path) && Catch::Contains("big.weight") &&
+                                               Catch::Contains("checksum"));
 }
 
 TEST_CASE("truncated, foreign and missing HDF5 files are refused with the file named") {

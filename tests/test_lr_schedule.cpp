@@ -23,7 +23,7 @@ ScheduleConfig reference_recipe() {
 
 TEST_CASE("the reference recipe warms up to 0.1, holds it, then cycles from 0.05 to 0.0005") {
   LrSchedule s(reference_recipe());
-  CHECK(s.at(0) == Approx(0.01));   // 1/10 of the rate in the first of 10 warm-up iterations
+  CHECK(s.at(0) == Approx(0.01));  // 1/10 of the rate in the first of 10 warm-up iterations
   CHECK(s.at(9) == Approx(0.1));
   CHECK(s.at(59) == Approx(0.1));
   CHECK(s.at(60) == Approx(0.05 - 0.0495 / 10));

@@ -73,7 +73,10 @@ TEST_CASE("greedy soup leaves a broken snapshot out", "[report]") {
   const auto score = scores_with_broken(1);
   std::vector<SubsetQuality> individual = {{70, 0.9}, {20, 2.5}, {72, 0.8}, {71, 0.85}};
   int calls = 0;
-  const SubsetScoring counted = [&](const std::vector<int>& m) { ++calls; return score(m); };
+  const SubsetScoring counted = [&](const std::vector<int>& m) {
+    ++calls;
+    return score(m);
+  };
   const GreedySoup soup = greedy_soup(individual, counted);
   CHECK(soup.members == std::vector<int>{0, 2, 3});
   REQUIRE(soup.steps.size() == 4);
@@ -100,7 +103,8 @@ TEST_CASE("ensemble averages probabilities, not logits", "[report]") {
   CHECK(p[0][1].item<float>() == Approx(0.4f));
 }
 
-TEST_CASE("disagreement: zero for identical predictions, the share of differing images otherwise", "[report]") {
+TEST_CASE("disagreement: zero for identical predictions, the share of differing images otherwise",
+          "[report]") {
   const auto a = torch::tensor({{2.f, 0.f}, {0.f, 1.f}, {3.f, 1.f}, {0.f, 5.f}});
   const auto b = torch::tensor({{2.f, 0.f}, {1.f, 0.f}, {3.f, 1.f}, {5.f, 0.f}});
   const auto d = prediction_disagreement({a, a.clone(), b});
@@ -118,13 +122,15 @@ TEST_CASE("output covariance: identical snapshots share importance equally", "[r
   CHECK(cov.leading == 1);
   CHECK(cov.explained[0] == Approx(1.0));
   CHECK(cov.eigenvalues[1] == Approx(0.0).margin(1e-12));
-  const double var = torch::softmax(logits.to(torch::kDouble), 1).reshape({-1}).var().item<double>();
+  const double var =
+      torch::softmax(logits.to(torch::kDouble), 1).reshape({-1}).var().item<double>();
   CHECK(cov.eigenvalues[0] == Approx(4 * var));
   for (double share : cov.importance) CHECK(share == Approx(0.25));
   CHECK(cov.top_subset.size() == 2);
 }
 
-TEST_CASE("output covariance: an unrelated snapshot carries little of the leading variance", "[report]") {
+TEST_CASE("output covariance: an unrelated snapshot carries little of the leading variance",
+          "[report]") {
   torch::manual_seed(4);
   const auto shared = torch::randn({200, 10}) * 3;
   std::vector<torch::Tensor> outputs;
@@ -138,14 +144,18 @@ TEST_CASE("output covariance: an unrelated snapshot carries little of the leadin
   CHECK(cov.top_subset == std::vector<int>{0, 2, 3, 4});  // 80 % of 5 = 4, the unrelated one out
 }
 
-TEST_CASE("the average of a collection is the float64 mean; counters come from the last member", "[report]") {
+TEST_CASE("the average of a collection is the float64 mean; counters come from the last member",
+          "[report]") {
   auto a = tiny_state(1), b = tiny_state(2);
   SnapshotCollection snaps({entry("a.h5", a), entry("b.h5", b)});
   const auto avg = snaps.average({0, 1});
   const auto key = "layer1.0.conv1.weight";
-  const auto expected = ((tensor_of(a, key).to(torch::kDouble) + tensor_of(b, key).to(torch::kDouble)) / 2).to(torch::kFloat);
+  const auto expected =
+      ((tensor_of(a, key).to(torch::kDouble) + tensor_of(b, key).to(torch::kDouble)) / 2)
+          .to(torch::kFloat);
   CHECK(torch::equal(tensor_of(avg, key), expected));
-  CHECK(torch::equal(tensor_of(avg, "bn1.num_batches_tracked"), tensor_of(b, "bn1.num_batches_tracked")));
+  CHECK(torch::equal(tensor_of(avg, "bn1.num_batches_tracked"),
+                     tensor_of(b, "bn1.num_batches_tracked")));
   CHECK(torch::equal(tensor_of(snaps.average({0}), key), tensor_of(a, key)));
 }
 
@@ -155,7 +165,8 @@ TEST_CASE("a collection refuses snapshots with different tensors", "[report]") {
   CHECK_THROWS_AS(SnapshotCollection({entry("a.h5", a), entry("b.h5", b)}), InputError);
 }
 
-TEST_CASE("a collection refuses a snapshot with NaN weights, naming the file and tensor", "[report]") {
+TEST_CASE("a collection refuses a snapshot with NaN weights, naming the file and tensor",
+          "[report]") {
   TempDir dir;
   auto state = tiny_state(1);
   save_snapshot(dir.file("good.h5"), tiny_meta(1), state);
@@ -165,16 +176,20 @@ TEST_CASE("a collection refuses a snapshot with NaN weights, naming the file and
     SnapshotCollection::load({dir.file("good.h5"), dir.file("bad.h5")});
     FAIL("no error");
   } catch (const InputError& e) {
-    CHECK_THAT(e.what(), Catch::Contains("bad.h5") && Catch::Contains(state[0].first) && Catch::Contains("NaN"));
+    CHECK_THAT(e.what(), Catch::Contains("bad.h5") && Catch::Contains(state[0].first) &&
+                             Catch::Contains("NaN"));
   }
 }
 
-TEST_CASE("weight distance: zero to itself, the L2 norm of the difference, BatchNorm statistics ignored", "[report]") {
+TEST_CASE(
+    "weight distance: zero to itself, the L2 norm of the difference, BatchNorm statistics ignored",
+    "[report]") {
   auto a = tiny_state(1);
   auto b = a;
   for (auto& [k, t] : b) t = t.clone();
-  tensor_of(b, "fc.bias").add_(torch::full_like(tensor_of(b, "fc.bias"), 0.5));  // 10 values, +0.5 each
-  tensor_of(b, "bn1.running_mean").add_(100.0);                                // not a trained weight
+  tensor_of(b, "fc.bias")
+      .add_(torch::full_like(tensor_of(b, "fc.bias"), 0.5));  // 10 values, +0.5 each
+  tensor_of(b, "bn1.running_mean").add_(100.0);               // not a trained weight
   SnapshotCollection snaps({entry("a.h5", a), entry("b.h5", b), entry("c.h5", a)});
   const auto d = weight_distances(snaps);
   CHECK(d[0][2].item<double>() == 0.0);
@@ -182,7 +197,9 @@ TEST_CASE("weight distance: zero to itself, the L2 norm of the difference, Batch
   CHECK(d[1][0].item<double>() == Approx(d[0][1].item<double>()));
 }
 
-TEST_CASE("recommendation: the best average; among equals the larger; a better single snapshot wins", "[report]") {
+TEST_CASE(
+    "recommendation: the best average; among equals the larger; a better single snapshot wins",
+    "[report]") {
   const std::vector<std::string> names = {"a", "b", "c", "d"};
   const Candidate all{"uniform average", {0, 1, 2, 3}, {75, 0.8}};
   const Candidate soup{"greedy soup", {1, 2}, {75, 0.8}};
@@ -199,19 +216,25 @@ TEST_CASE("recommendation: the best average; among equals the larger; a better s
   const Candidate lonely_soup{"greedy soup", {2}, {80, 0.5}};
   const auto lonely = recommend({all, lonely_soup, cpis}, great_single, names);
   CHECK(lonely.choice.name == "best single snapshot");
-  CHECK_THAT(lonely.reason, Catch::Contains("no average beat") && Catch::Contains("uniform average"));
+  CHECK_THAT(lonely.reason,
+             Catch::Contains("no average beat") && Catch::Contains("uniform average"));
 }
 
-TEST_CASE("batch summary: the gate marks runs where SWA trails the best snapshot by more than TOL", "[report]") {
+TEST_CASE("batch summary: the gate marks runs where SWA trails the best snapshot by more than TOL",
+          "[report]") {
   auto report = [](double swa, double best) {
     nlohmann::json member = {{"top1", 0.0}};
-    return nlohmann::json{{"snapshots", nlohmann::json::array({1, 2})},
-                          {"best_single", {{"name", "x.h5"}, {"validation", {{"top1", best}}}}},
-                          {"uniform_average", {{"validation", {{"top1", swa}}}}},
-                          {"greedy_soup", {{"members", {"x.h5"}}, {"validation", {{"top1", best}}}}},
-                          {"recommendation", {{"name", "greedy soup"}, {"members", {"x.h5"}},
-                                              {"validation", {{"top1", best}}}, {"test", nullptr}}},
-                          {"compute", {{"total_seconds", 1.0}}}};
+    return nlohmann::json{
+        {"snapshots", nlohmann::json::array({1, 2})},
+        {"best_single", {{"name", "x.h5"}, {"validation", {{"top1", best}}}}},
+        {"uniform_average", {{"validation", {{"top1", swa}}}}},
+        {"greedy_soup", {{"members", {"x.h5"}}, {"validation", {{"top1", best}}}}},
+        {"recommendation",
+         {{"name", "greedy soup"},
+          {"members", {"x.h5"}},
+          {"validation", {{"top1", best}}},
+          {"test", nullptr}}},
+        {"compute", {{"total_seconds", 1.0}}}};
   };
   const std::vector<RunOutcome> runs = {{"good", "good", report(80, 79), ""},
                                         {"close", "close", report(79.6, 80), ""},
@@ -224,7 +247,8 @@ TEST_CASE("batch summary: the gate marks runs where SWA trails the best snapshot
   CHECK(s["runs"][1]["status"] == "ok");  // 0.4 points behind: within TOL
   CHECK(s["runs"][2]["shortfall_points"].get<double>() == Approx(10.0));
   CHECK(batch_summary(runs, std::nullopt)["failed_gate"].empty());
-  CHECK_THAT(batch_summary_markdown(s), Catch::Contains("**worse**") && Catch::Contains("**error**"));
+  CHECK_THAT(batch_summary_markdown(s),
+             Catch::Contains("**worse**") && Catch::Contains("**error**"));
 }
 
 TEST_CASE("SVG text is escaped", "[report]") {

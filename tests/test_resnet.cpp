@@ -18,7 +18,9 @@ std::string shape_text(const torch::Tensor& t) {
 }
 
 std::string dtype_text(const torch::Tensor& t) {
-  return t.scalar_type() == torch::kFloat ? "float32" : t.scalar_type() == torch::kLong ? "int64" : "?";
+  return t.scalar_type() == torch::kFloat  ? "float32"
+         : t.scalar_type() == torch::kLong ? "int64"
+                                           : "?";
 }
 
 // Lines "key dtype shape" in state_dict order.

@@ -43,7 +43,8 @@ TEST_CASE("a folder expands to its snapshots in epoch order, not name order") {
   REQUIRE(files.size() == 2);
   CHECK(files[0] == dir.file("b.h5"));
   CHECK(files[1] == dir.file("a.h5"));
-  CHECK_THROWS_WITH(expand_snapshot_inputs({dir.file("missing.h5")}), Catch::Contains("no such file"));
+  CHECK_THROWS_WITH(expand_snapshot_inputs({dir.file("missing.h5")}),
+                    Catch::Contains("no such file"));
   CHECK_THROWS_WITH(expand_snapshot_inputs({dir.file("*.pt")}), Catch::Contains("matches no file"));
 }
 
@@ -79,7 +80,8 @@ TEST_CASE("weighting flags are validated before any work") {
   CHECK_THROWS_WITH(parse_weighting("1,x", "", NAN), Catch::Contains("not a number"));
   CHECK_THROWS_WITH(parse_weighting("1,-1", "", NAN), Catch::Contains("non-negative"));
   CHECK_THROWS_WITH(parse_weighting("1", "softmax:val_acc", NAN), Catch::Contains("exclude"));
-  CHECK_THROWS_WITH(parse_weighting("", "softmax:val_accuracy", NAN), Catch::Contains("unknown metadata field"));
+  CHECK_THROWS_WITH(parse_weighting("", "softmax:val_accuracy", NAN),
+                    Catch::Contains("unknown metadata field"));
   CHECK_THROWS_WITH(parse_weighting("", "softmax:val_acc:0", NAN), Catch::Contains("temperature"));
   CHECK_THROWS_WITH(parse_weighting("", "", 1.0), Catch::Contains("[0, 1)"));
   std::vector<SnapshotMeta> metas(2);

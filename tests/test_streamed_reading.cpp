@@ -7,11 +7,11 @@
 
 #include "formats/digest_cache.h"
 #include "formats/file_digest.h"
-#include "lib/averaging/input_digests.h"
 #include "formats/fletcher32.h"
 #include "formats/input_error.h"
 #include "lib/averaging/average_snapshots.h"
 #include "lib/averaging/element_conversion.h"
+#include "lib/averaging/input_digests.h"
 #include "test_support.h"
 
 using namespace swa;
@@ -56,7 +56,8 @@ std::vector<uint8_t> random_bytes(size_t n, uint8_t fill_max, unsigned seed) {
 }  // namespace
 
 TEST_CASE("fletcher32 summed in pieces, in any order, equals HDF5's") {
-  for (size_t n : {size_t{1}, size_t{2}, size_t{15}, size_t{16}, size_t{17}, size_t{4096}, size_t{100001}, size_t{1} << 20}) {
+  for (size_t n : {size_t{1}, size_t{2}, size_t{15}, size_t{16}, size_t{17}, size_t{4096},
+                   size_t{100001}, size_t{1} << 20}) {
     for (uint8_t max : {uint8_t{0}, uint8_t{1}, uint8_t{255}}) {
       INFO("bytes " << n << ", values up to " << int(max));
       const auto data = random_bytes(n, max, static_cast<unsigned>(n + max));
@@ -101,18 +102,19 @@ TEST_CASE("a tensor stored in several HDF5 chunks is read directly, and each chu
   const auto size = std::filesystem::file_size(path);
   flip_byte(path, static_cast<std::streamoff>(size - 200 * 1024));
   auto broken = open_snapshot(path);
-  CHECK_THROWS_WITH(broken->read("wide.weight"),
-                    Catch::Contains(path) && Catch::Contains("wide.weight") && Catch::Contains("checksum"));
+  CHECK_THROWS_WITH(broken->read("wide.weight"), Catch::Contains(path) &&
+                                                     Catch::Contains("wide.weight") &&
+                                                     Catch::Contains("checksum"));
 }
 
 TEST_CASE("averages are written in float16 and bfloat16 exactly as torch rounds them") {
   // Random values over the whole half range, subnormals, ties, overflow and signed zeros.
-  auto values = torch::cat({torch::randn({20000}, torch::kDouble) * 1000,
-                            torch::randn({20000}, torch::kDouble) * 1e-6,
-                            torch::tensor({0.0, -0.0, 65504.0, 65519.99, 65520.0, 70000.0, -1e6, 5.960464477539063e-08,
-                                           2.98023223876953125e-08, 1.0009765625, 1.00048828125, 6.103515625e-05,
-                                           3.4e38, 1e-45},
-                                          torch::kDouble)});
+  auto values = torch::cat(
+      {torch::randn({20000}, torch::kDouble) * 1000, torch::randn({20000}, torch::kDouble) * 1e-6,
+       torch::tensor(
+           {0.0, -0.0, 65504.0, 65519.99, 65520.0, 70000.0, -1e6, 5.960464477539063e-08,
+            2.98023223876953125e-08, 1.0009765625, 1.00048828125, 6.103515625e-05, 3.4e38, 1e-45},
+           torch::kDouble)});
   for (auto [type, dtype] : {std::pair{ElementType::kFloat16, torch::kHalf},
                              std::pair{ElementType::kBFloat16, torch::kBFloat16},
                              std::pair{ElementType::kFloat32, torch::kFloat}}) {

@@ -14,9 +14,9 @@
 #include <thread>
 
 #include "formats/atomic_output.h"
-#include "lib/averaging/input_digests.h"
 #include "formats/input_error.h"
 #include "lib/averaging/element_conversion.h"
+#include "lib/averaging/input_digests.h"
 #include "lib/averaging/snapshot_compatibility.h"
 #include "lib/runtime/large_buffer.h"
 #include "lib/runtime/run_workers.h"
@@ -27,7 +27,8 @@ namespace {
 constexpr int64_t kBlockBytes = 128 << 10;  // an input block and its float64 slice stay in L2
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 bool same_file(const std::string& a, const std::string& b) {
@@ -57,7 +58,8 @@ std::vector<Block> plan_blocks(const std::vector<std::vector<int64_t>>& segment_
   cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
   std::vector<Block> blocks;
   for (size_t c = 1; c < cuts.size(); ++c) {
-    for (int64_t b = cuts[c - 1]; b < cuts[c]; b += kBlockBytes) blocks.push_back({b, std::min(cuts[c], b + kBlockBytes)});
+    for (int64_t b = cuts[c - 1]; b < cuts[c]; b += kBlockBytes)
+      blocks.push_back({b, std::min(cuts[c], b + kBlockBytes)});
   }
   return blocks;
 }
@@ -70,9 +72,14 @@ size_t segment_of(const std::vector<int64_t>& ends, int64_t byte) {
 class TensorAccumulator {
  public:
   TensorAccumulator(const std::vector<std::unique_ptr<TensorFileReader>>& readers,
-                    const std::vector<size_t>& order, const std::vector<double>& weights, int workers)
-      : readers_(readers), order_(order), weights_(weights), workers_(workers),
-        buffers_(static_cast<size_t>(workers), std::vector<char>(static_cast<size_t>(kBlockBytes))) {}
+                    const std::vector<size_t>& order, const std::vector<double>& weights,
+                    int workers)
+      : readers_(readers),
+        order_(order),
+        weights_(weights),
+        workers_(workers),
+        buffers_(static_cast<size_t>(workers),
+                 std::vector<char>(static_cast<size_t>(kBlockBytes))) {}
 
   void run(size_t t, double* acc) {
     const StoredTensor& info = readers_[0]->layout()[t];
@@ -90,16 +97,19 @@ class TensorAccumulator {
       return;
     }
     const auto blocks = plan_blocks(ends);
-    const int workers = static_cast<int>(std::min<size_t>(static_cast<size_t>(workers_), blocks.size()));
+    const int workers =
+        static_cast<int>(std::min<size_t>(static_cast<size_t>(workers_), blocks.size()));
     // sums[w][i][s]: worker w's share of input i's segment s.
-    std::vector<std::vector<std::vector<SegmentChecksum>>> sums(static_cast<size_t>(std::max(workers, 1)));
+    std::vector<std::vector<std::vector<SegmentChecksum>>> sums(
+        static_cast<size_t>(std::max(workers, 1)));
     for (auto& per_worker : sums) {
       for (const auto& e : ends) per_worker.emplace_back(e.size());
     }
     auto work = [&](int w) {
       std::vector<char>& buffer = buffers_[static_cast<size_t>(w)];
       const int64_t esize = element_size(info.type);
-      for (size_t b = static_cast<size_t>(w); b < blocks.size(); b += static_cast<size_t>(workers)) {
+      for (size_t b = static_cast<size_t>(w); b < blocks.size();
+           b += static_cast<size_t>(workers)) {
         const Block& block = blocks[b];
         double* slice = acc + block.begin / esize;
         const int64_t n = (block.end - block.begin) / esize;
@@ -131,13 +141,15 @@ class TensorAccumulator {
 
 // Names the input that holds NaN/Inf in tensor t, or the weights when none does.
 [[noreturn]] void explain_non_finite(const std::vector<std::unique_ptr<TensorFileReader>>& readers,
-                                     const std::vector<size_t>& order, size_t t, const std::string& output) {
+                                     const std::vector<size_t>& order, size_t t,
+                                     const std::string& output) {
   const StoredTensor& info = readers[0]->layout()[t];
   std::vector<char> buffer(static_cast<size_t>(info.nbytes()));
   for (size_t i : order) {
     readers[i]->read_tensor(t, buffer.data());
     const int64_t bad = count_non_finite(buffer.data(), info.type, info.numel());
-    if (bad > 0) throw InputError(readers[i]->path(), info.key, std::to_string(bad) + " NaN/Inf value(s)");
+    if (bad > 0)
+      throw InputError(readers[i]->path(), info.key, std::to_string(bad) + " NaN/Inf value(s)");
   }
   throw InputError(output, info.key, "the average is not finite (weights too extreme?)");
 }
@@ -181,8 +193,9 @@ AverageSummary average_snapshots(const AverageRequest& req) {
   // Hash the inputs on other threads while averaging; hashing costs more CPU than averaging.
   const bool single = req.threads == 1;
   const int workers = single ? 1 : worker_count(req.threads);
-  auto digests = std::async(!single ? std::launch::async : std::launch::deferred,
-                            [&req, workers] { return input_digests(req.inputs, workers, DigestCache::from_environment()); });
+  auto digests = std::async(!single ? std::launch::async : std::launch::deferred, [&req, workers] {
+    return input_digests(req.inputs, workers, DigestCache::from_environment());
+  });
 
   // A fixed summation order: sorted by path, independent of the order given.
   std::vector<size_t> order(readers.size());
@@ -207,12 +220,14 @@ AverageSummary average_snapshots(const AverageRequest& req) {
   TensorAccumulator accumulator(readers, order, req.weights, workers);
   for (size_t t = 0; t < layout.size(); ++t) {
     const StoredTensor& info = layout[t];
-    const bool average = is_floating(info.type) && (!layers || std::regex_search(info.key, *layers));
+    const bool average =
+        is_floating(info.type) && (!layers || std::regex_search(info.key, *layers));
     if (!average) {
       const size_t b = static_cast<size_t>(base->find(info.key));
       base->read_tensor(b, out);
       const int64_t bad = count_non_finite(out, info.type, info.numel());
-      if (bad > 0) throw InputError(base->path(), info.key, std::to_string(bad) + " NaN/Inf value(s)");
+      if (bad > 0)
+        throw InputError(base->path(), info.key, std::to_string(bad) + " NaN/Inf value(s)");
       writer->write(t, out);
       ++summary.tensors_from_base;
       continue;
@@ -256,7 +271,8 @@ AverageSummary average_snapshots(const AverageRequest& req) {
   meta.provenance = {{"operation", "average"},
                      {"inputs", inputs},
                      {"weighting", req.weighting},
-                     {"layers", req.layers_pattern.empty() ? nlohmann::json() : nlohmann::json(req.layers_pattern)},
+                     {"layers", req.layers_pattern.empty() ? nlohmann::json()
+                                                           : nlohmann::json(req.layers_pattern)},
                      {"base", base->path()},
                      {"soft_threshold", req.soft_threshold},
                      {"tensors_averaged", summary.tensors_averaged},

@@ -22,11 +22,11 @@ struct AverageRequest {
   std::vector<double> weights;      // parallel to inputs, summing to 1
   std::string weighting = "uniform";
   std::string output;
-  std::string base;                  // empty: the last input
-  std::string layers_pattern;        // empty: every floating tensor
-  double soft_threshold = 0.0;       // > 0: L1 shrink of averaged conv/linear weights
+  std::string base;             // empty: the last input
+  std::string layers_pattern;   // empty: every floating tensor
+  double soft_threshold = 0.0;  // > 0: L1 shrink of averaged conv/linear weights
   WriteOptions write_options;
-  int threads = 0;                   // 0: every core; 1: everything, hashing too, on this thread
+  int threads = 0;  // 0: every core; 1: everything, hashing too, on this thread
 };
 
 struct AverageSummary {
@@ -38,7 +38,7 @@ struct AverageSummary {
   double sparsity() const {
     return thresholded_elements ? static_cast<double>(zero_elements) / thresholded_elements : 0.0;
   }
-  std::vector<std::string> sha256;   // parallel to inputs
+  std::vector<std::string> sha256;  // parallel to inputs
   SnapshotMeta output_meta;
 };
 

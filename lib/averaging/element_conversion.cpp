@@ -36,7 +36,7 @@ inline uint16_t float_to_half(float f) {
   const uint32_t x = bits_from_float(f);
   const auto sign = static_cast<uint16_t>((x >> 16) & 0x8000u);
   const uint32_t abs = x & 0x7fffffffu;
-  if (abs > 0x7f800000u) return sign | 0x7e00u;  // NaN
+  if (abs > 0x7f800000u) return sign | 0x7e00u;   // NaN
   if (abs >= 0x477ff000u) return sign | 0x7c00u;  // rounds to >= 65520: infinity
   if (abs >= 0x38800000u) {                       // normal half (>= 2^-14)
     const uint32_t rounded = abs + 0xfffu + ((abs >> 13) & 1u);
@@ -76,13 +76,16 @@ int64_t count_bad(const T* x, int64_t n) {
 
 void add_weighted_elements(double* acc, const void* x, ElementType type, int64_t n, double w) {
   switch (type) {
-    case ElementType::kFloat32: return accumulate(acc, static_cast<const float*>(x), n, w);
-    case ElementType::kFloat64: return accumulate(acc, static_cast<const double*>(x), n, w);
+    case ElementType::kFloat32:
+      return accumulate(acc, static_cast<const float*>(x), n, w);
+    case ElementType::kFloat64:
+      return accumulate(acc, static_cast<const double*>(x), n, w);
     case ElementType::kFloat16:
       return accumulate16(acc, static_cast<const uint16_t*>(x), n, w, half_to_float);
     case ElementType::kBFloat16:
       return accumulate16(acc, static_cast<const uint16_t*>(x), n, w, bfloat16_to_float);
-    default: throw std::logic_error("only floating tensors are averaged");
+    default:
+      throw std::logic_error("only floating tensors are averaged");
   }
 }
 
@@ -93,7 +96,9 @@ void store_elements(const double* acc, int64_t n, ElementType type, void* out) {
       for (int64_t k = 0; k < n; ++k) o[k] = static_cast<float>(acc[k]);
       return;
     }
-    case ElementType::kFloat64: std::memcpy(out, acc, static_cast<size_t>(n) * 8); return;
+    case ElementType::kFloat64:
+      std::memcpy(out, acc, static_cast<size_t>(n) * 8);
+      return;
     case ElementType::kFloat16: {
       auto* o = static_cast<uint16_t*>(out);
       for (int64_t k = 0; k < n; ++k) o[k] = float_to_half(static_cast<float>(acc[k]));
@@ -104,14 +109,17 @@ void store_elements(const double* acc, int64_t n, ElementType type, void* out) {
       for (int64_t k = 0; k < n; ++k) o[k] = float_to_bfloat16(static_cast<float>(acc[k]));
       return;
     }
-    default: throw std::logic_error("only floating tensors are averaged");
+    default:
+      throw std::logic_error("only floating tensors are averaged");
   }
 }
 
 int64_t count_non_finite(const void* x, ElementType type, int64_t n) {
   switch (type) {
-    case ElementType::kFloat32: return count_bad(static_cast<const float*>(x), n);
-    case ElementType::kFloat64: return count_bad(static_cast<const double*>(x), n);
+    case ElementType::kFloat32:
+      return count_bad(static_cast<const float*>(x), n);
+    case ElementType::kFloat64:
+      return count_bad(static_cast<const double*>(x), n);
     case ElementType::kFloat16:
     case ElementType::kBFloat16: {
       // Both keep an all-ones exponent for Inf/NaN: 5 bits (0x7c00) and 8 bits (0x7f80).
@@ -121,7 +129,8 @@ int64_t count_non_finite(const void* x, ElementType type, int64_t n) {
       for (int64_t k = 0; k < n; ++k) bad += (h[k] & mask) == mask;
       return bad;
     }
-    default: return 0;
+    default:
+      return 0;
   }
 }
 

@@ -20,13 +20,14 @@ std::vector<std::string> input_digests(const std::vector<std::string>& paths, in
     }
   }
   std::atomic<size_t> next{0};
-  run_workers(static_cast<int>(std::min(todo.size(), static_cast<size_t>(std::max(threads, 1)))), [&](int) {
-    for (size_t k = next++; k < todo.size(); k = next++) {
-      const size_t i = todo[k];
-      out[i] = sha256_file(paths[i]);
-      cache.store(paths[i], out[i]);
-    }
-  });
+  run_workers(static_cast<int>(std::min(todo.size(), static_cast<size_t>(std::max(threads, 1)))),
+              [&](int) {
+                for (size_t k = next++; k < todo.size(); k = next++) {
+                  const size_t i = todo[k];
+                  out[i] = sha256_file(paths[i]);
+                  cache.store(paths[i], out[i]);
+                }
+              });
   return out;
 }
 

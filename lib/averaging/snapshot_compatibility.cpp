@@ -22,8 +22,9 @@ void check_compatible_snapshots(const TensorFileReader& ref, const TensorFileRea
     }
     const StoredTensor& got = other.layout()[static_cast<size_t>(index)];
     if (!(got == expected)) {
-      throw InputError(other.path(), expected.key,
-                       describe_tensor(got) + " but " + ref.path() + " has " + describe_tensor(expected));
+      throw InputError(
+          other.path(), expected.key,
+          describe_tensor(got) + " but " + ref.path() + " has " + describe_tensor(expected));
     }
   }
   if (other.layout().size() != ref.layout().size()) {

@@ -100,7 +100,8 @@ std::vector<size_t> select_snapshots(const std::vector<std::string>& paths,
   if (options.last > 0 && strided.size() > static_cast<size_t>(options.last)) {
     strided.erase(strided.begin(), strided.end() - options.last);
   }
-  if (strided.empty()) throw InputError("the selection (--from-epoch/--every/--last) left no snapshot");
+  if (strided.empty())
+    throw InputError("the selection (--from-epoch/--every/--last) left no snapshot");
   return strided;
 }
 

@@ -11,9 +11,9 @@ namespace swa {
 std::vector<std::string> expand_snapshot_inputs(const std::vector<std::string>& args);
 
 struct SelectionOptions {
-  int last = 0;        // keep only the last K (0: all)
-  int every = 1;       // keep the 1st, (K+1)th, (2K+1)th, ...
-  int from_epoch = -1; // keep snapshots with epoch >= E (-1: no filter)
+  int last = 0;         // keep only the last K (0: all)
+  int every = 1;        // keep the 1st, (K+1)th, (2K+1)th, ...
+  int from_epoch = -1;  // keep snapshots with epoch >= E (-1: no filter)
 };
 
 // Applies --from-epoch, then --every, then --last. `epochs` parallels `paths` (-1: unknown).

@@ -32,12 +32,16 @@ std::vector<double> normalised(std::vector<double> w) {
 std::string WeightingSpec::describe() const {
   std::ostringstream s;
   switch (kind) {
-    case Kind::kUniform: return "uniform";
-    case Kind::kExplicit: return "explicit";
+    case Kind::kUniform:
+      return "uniform";
+    case Kind::kExplicit:
+      return "explicit";
     case Kind::kSoftmax:
       s << "softmax:" << (negate ? "-" : "") << metric << ":" << temperature;
       return s.str();
-    case Kind::kEma: s << "ema:" << decay; return s.str();
+    case Kind::kEma:
+      s << "ema:" << decay;
+      return s.str();
   }
   return "unknown";
 }
@@ -94,7 +98,8 @@ std::vector<double> compute_weights(const WeightingSpec& spec,
                                     const std::vector<std::string>& paths) {
   const size_t n = metas.size();
   switch (spec.kind) {
-    case WeightingSpec::Kind::kUniform: return std::vector<double>(n, 1.0 / static_cast<double>(n));
+    case WeightingSpec::Kind::kUniform:
+      return std::vector<double>(n, 1.0 / static_cast<double>(n));
     case WeightingSpec::Kind::kExplicit: {
       if (spec.weights.size() != n) {
         throw InputError("--weights: " + std::to_string(spec.weights.size()) + " weights for " +

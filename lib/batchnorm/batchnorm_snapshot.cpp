@@ -22,7 +22,8 @@ nlohmann::json recompute_snapshot_batchnorm(const BatchNormRequest& req) {
   }
   LoadedModel loaded = load_model(req.input, req.arch_override);
   ImageSet images = load_cifar10(req.data, req.split);
-  if (req.samples > 0) images = images.subset(seeded_subset(images.size(), req.samples, req.pass.seed));
+  if (req.samples > 0)
+    images = images.subset(seeded_subset(images.size(), req.samples, req.pass.seed));
   const auto loaded_at = std::chrono::steady_clock::now();
 
   const int64_t seen = recompute_batchnorm(loaded.model, images, req.pass);
@@ -37,17 +38,18 @@ nlohmann::json recompute_snapshot_batchnorm(const BatchNormRequest& req) {
   meta.created_utc = utc_now_iso8601();
   meta.producer = producer_string("swa-bn");
   nlohmann::json previous = meta.provenance;
-  meta.provenance = {{"operation", "recompute_batchnorm"},
-                     {"input", req.input},
-                     {"input_sha256", sha256_file(req.input)},
-                     {"data", req.data.dir},
-                     {"split", split_name(req.split)},
-                     {"validation_size", req.data.validation_size},
-                     {"images", seen},
-                     {"subset_seed", req.samples > 0 ? nlohmann::json(req.pass.seed) : nlohmann::json()},
-                     {"augment", req.pass.augment},
-                     {"batch_size", req.pass.batch_size},
-                     {"previous", previous}};
+  meta.provenance = {
+      {"operation", "recompute_batchnorm"},
+      {"input", req.input},
+      {"input_sha256", sha256_file(req.input)},
+      {"data", req.data.dir},
+      {"split", split_name(req.split)},
+      {"validation_size", req.data.validation_size},
+      {"images", seen},
+      {"subset_seed", req.samples > 0 ? nlohmann::json(req.pass.seed) : nlohmann::json()},
+      {"augment", req.pass.augment},
+      {"batch_size", req.pass.batch_size},
+      {"previous", previous}};
   save_snapshot(req.output, meta, state);
 
   const double pass_s = std::chrono::duration<double>(pass_end - loaded_at).count();
@@ -59,7 +61,8 @@ nlohmann::json recompute_snapshot_batchnorm(const BatchNormRequest& req) {
           {"device", req.pass.device.str()},
           {"pass_seconds", pass_s},
           {"images_per_second", pass_s > 0 ? seen / pass_s : 0.0},
-          {"total_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
+          {"total_seconds",
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
 }
 
 }  // namespace swa

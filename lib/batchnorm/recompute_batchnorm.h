@@ -12,8 +12,8 @@ namespace swa {
 
 struct BatchNormPassOptions {
   int64_t batch_size = 500;
-  bool augment = false;        // random crop + flip, as in training
-  uint64_t seed = 0;           // for the augmentation
+  bool augment = false;  // random crop + flip, as in training
+  uint64_t seed = 0;     // for the augmentation
   torch::Device device = torch::kCPU;
   bool channels_last = true;
   bool progress = true;

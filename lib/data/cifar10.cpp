@@ -72,15 +72,19 @@ Split parse_split(const std::string& name) {
 
 std::string split_name(Split split) {
   switch (split) {
-    case Split::kTrain: return "train";
-    case Split::kValidation: return "val";
-    case Split::kTest: return "test";
+    case Split::kTrain:
+      return "train";
+    case Split::kValidation:
+      return "val";
+    case Split::kTest:
+      return "test";
   }
   return "?";
 }
 
 std::string locate_cifar10(const std::string& dir) {
-  if (dir.empty()) throw InputError(std::string("no CIFAR-10 folder given (--data DIR); ") + kHowToGet);
+  if (dir.empty())
+    throw InputError(std::string("no CIFAR-10 folder given (--data DIR); ") + kHowToGet);
   if (!fs::is_directory(dir)) throw InputError(dir, std::string("no such folder; ") + kHowToGet);
   if (has_batches(dir)) return dir;
   const fs::path inner = fs::path(dir) / "cifar-10-batches-bin";
@@ -103,7 +107,8 @@ std::vector<std::string> cifar10_class_names(const std::string& dir) {
   return names;
 }
 
-std::vector<int64_t> validation_indices(const torch::Tensor& train_labels, int64_t validation_size) {
+std::vector<int64_t> validation_indices(const torch::Tensor& train_labels,
+                                        int64_t validation_size) {
   const int64_t n = train_labels.size(0);
   if (validation_size < 0 || validation_size >= n || validation_size % kCifarClasses != 0) {
     throw InputError("--val-size must be a multiple of 10 between 0 and " + std::to_string(n - 10) +
@@ -120,9 +125,9 @@ std::vector<int64_t> validation_indices(const torch::Tensor& train_labels, int64
       if (labels[i] == c) members.push_back(i);
     }
     if (static_cast<int64_t>(members.size()) < per_class) {
-      throw InputError("class " + std::to_string(c) + " has only " + std::to_string(members.size()) +
-                       " training images, fewer than the " + std::to_string(per_class) +
-                       " the validation split needs");
+      throw InputError("class " + std::to_string(c) + " has only " +
+                       std::to_string(members.size()) + " training images, fewer than the " +
+                       std::to_string(per_class) + " the validation split needs");
     }
     for (int64_t i = static_cast<int64_t>(members.size()) - 1; i > 0; --i) {
       const auto j = static_cast<int64_t>(rng() % static_cast<uint64_t>(i + 1));
@@ -137,8 +142,9 @@ std::vector<int64_t> validation_indices(const torch::Tensor& train_labels, int64
 ImageSet load_cifar10(const CifarSource& source, Split split) {
   const std::string folder = locate_cifar10(source.dir);
   if (split == Split::kTest) return read_batch_files(folder, {"test_batch.bin"});
-  ImageSet all = read_batch_files(folder, {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
-                                           "data_batch_4.bin", "data_batch_5.bin"});
+  ImageSet all =
+      read_batch_files(folder, {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
+                                "data_batch_4.bin", "data_batch_5.bin"});
   const auto held = validation_indices(all.labels, source.validation_size);
   std::vector<int64_t> keep;
   if (split == Split::kValidation) {

@@ -28,7 +28,7 @@ Split parse_split(const std::string& name);  // train | val | test
 std::string split_name(Split split);
 
 struct CifarSource {
-  std::string dir;                                // as given with --data
+  std::string dir;                                   // as given with --data
   int64_t validation_size = kDefaultValidationSize;  // held out of the training files
 };
 

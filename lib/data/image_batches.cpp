@@ -17,9 +17,14 @@ torch::Tensor augment_crop_flip(const torch::Tensor& images_u8, at::Generator ge
   const auto dev = images_u8.device();
   auto idx = torch::TensorOptions().dtype(torch::kLong).device(dev);
   auto padded = torch::constant_pad_nd(images_u8, {kPad, kPad, kPad, kPad}, 0);
-  auto oy = torch::randint(0, 2 * kPad + 1, {b}, generator, torch::TensorOptions().dtype(torch::kLong)).to(dev);
-  auto ox = torch::randint(0, 2 * kPad + 1, {b}, generator, torch::TensorOptions().dtype(torch::kLong)).to(dev);
-  auto flip = torch::randint(0, 2, {b}, generator, torch::TensorOptions().dtype(torch::kLong)).to(dev);
+  auto oy =
+      torch::randint(0, 2 * kPad + 1, {b}, generator, torch::TensorOptions().dtype(torch::kLong))
+          .to(dev);
+  auto ox =
+      torch::randint(0, 2 * kPad + 1, {b}, generator, torch::TensorOptions().dtype(torch::kLong))
+          .to(dev);
+  auto flip =
+      torch::randint(0, 2, {b}, generator, torch::TensorOptions().dtype(torch::kLong)).to(dev);
   auto ramp = torch::arange(kSize, idx);
   auto rows = (oy.view({b, 1}) + ramp.view({1, kSize}));  // [B, 32]
   // A flipped image reads its columns right to left.

@@ -4,8 +4,9 @@ namespace swa {
 
 ClassificationMetrics classification_metrics(const torch::Tensor& logits_in,
                                              const torch::Tensor& labels_in, int bins) {
-  TORCH_CHECK(logits_in.dim() == 2 && labels_in.dim() == 1 && logits_in.size(0) == labels_in.size(0),
-              "logits [N, C] and labels [N] expected");
+  TORCH_CHECK(
+      logits_in.dim() == 2 && labels_in.dim() == 1 && logits_in.size(0) == labels_in.size(0),
+      "logits [N, C] and labels [N] expected");
   const auto logits = logits_in.to(torch::kCPU, torch::kDouble);
   const auto labels = labels_in.to(torch::kCPU, torch::kLong);
   const int64_t n = labels.size(0), classes = logits.size(1);
@@ -32,7 +33,8 @@ ClassificationMetrics classification_metrics(const torch::Tensor& logits_in,
     m.ece += std::abs(acc - conf) * static_cast<double>(count) / static_cast<double>(n);
   }
 
-  m.confusion.assign(static_cast<size_t>(classes), std::vector<int64_t>(static_cast<size_t>(classes), 0));
+  m.confusion.assign(static_cast<size_t>(classes),
+                     std::vector<int64_t>(static_cast<size_t>(classes), 0));
   const auto t = labels.accessor<int64_t, 1>();
   const auto p = predicted.accessor<int64_t, 1>();
   for (int64_t i = 0; i < n; ++i) {
@@ -43,8 +45,11 @@ ClassificationMetrics classification_metrics(const torch::Tensor& logits_in,
     int64_t total = 0;
     for (auto v : m.confusion[static_cast<size_t>(c)]) total += v;
     m.per_class_accuracy.push_back(
-        total ? 100.0 * static_cast<double>(m.confusion[static_cast<size_t>(c)][static_cast<size_t>(c)]) / total
-              : std::nan(""));
+        total
+            ? 100.0 *
+                  static_cast<double>(m.confusion[static_cast<size_t>(c)][static_cast<size_t>(c)]) /
+                  total
+            : std::nan(""));
   }
   return m;
 }
@@ -54,11 +59,17 @@ nlohmann::json metrics_to_json(const ClassificationMetrics& m,
   nlohmann::json per_class = nlohmann::json::object();
   for (size_t c = 0; c < m.per_class_accuracy.size(); ++c) {
     const std::string name = c < class_names.size() ? class_names[c] : std::to_string(c);
-    per_class[name] = std::isnan(m.per_class_accuracy[c]) ? nlohmann::json() : nlohmann::json(m.per_class_accuracy[c]);
+    per_class[name] = std::isnan(m.per_class_accuracy[c]) ? nlohmann::json()
+                                                          : nlohmann::json(m.per_class_accuracy[c]);
   }
-  return {{"images", m.images}, {"top1", m.top1},          {"top5", m.top5},
-          {"nll", m.nll},       {"ece", m.ece},            {"per_class_accuracy", per_class},
-          {"confusion", m.confusion}, {"calibration_bins", kCalibrationBins}};
+  return {{"images", m.images},
+          {"top1", m.top1},
+          {"top5", m.top5},
+          {"nll", m.nll},
+          {"ece", m.ece},
+          {"per_class_accuracy", per_class},
+          {"confusion", m.confusion},
+          {"calibration_bins", kCalibrationBins}};
 }
 
 }  // namespace swa

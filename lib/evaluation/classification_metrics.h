@@ -17,11 +17,12 @@ constexpr int kCalibrationBins = 15;
 struct ClassificationMetrics {
   int64_t images = 0;
   double top1 = 0, top5 = 0, nll = 0, ece = 0;
-  std::vector<double> per_class_accuracy;          // percent, by true class
-  std::vector<std::vector<int64_t>> confusion;     // [true][predicted]
+  std::vector<double> per_class_accuracy;       // percent, by true class
+  std::vector<std::vector<int64_t>> confusion;  // [true][predicted]
 };
 
-ClassificationMetrics classification_metrics(const torch::Tensor& logits, const torch::Tensor& labels,
+ClassificationMetrics classification_metrics(const torch::Tensor& logits,
+                                             const torch::Tensor& labels,
                                              int bins = kCalibrationBins);
 
 nlohmann::json metrics_to_json(const ClassificationMetrics& m,

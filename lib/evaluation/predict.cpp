@@ -18,7 +18,8 @@ torch::Tensor predict_logits(ResNet& model, const torch::Tensor& images_any,
   std::vector<torch::Tensor> outputs;
   Progress progress("evaluate", n, options.progress);
   for (int64_t begin = 0; begin < n; begin += options.batch_size) {
-    torch::Tensor x = normalize_cifar(images.slice(0, begin, std::min(n, begin + options.batch_size)));
+    torch::Tensor x =
+        normalize_cifar(images.slice(0, begin, std::min(n, begin + options.batch_size)));
     if (options.channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
     outputs.push_back(model->forward(x).to(torch::kCPU, torch::kFloat));
     progress.advance(x.size(0));

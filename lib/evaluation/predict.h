@@ -17,6 +17,7 @@ struct PredictOptions {
 };
 
 // images: uint8 [N, 3, 32, 32] on any device. Returns float32 logits [N, classes] on the CPU.
-torch::Tensor predict_logits(ResNet& model, const torch::Tensor& images, const PredictOptions& options);
+torch::Tensor predict_logits(ResNet& model, const torch::Tensor& images,
+                             const PredictOptions& options);
 
 }  // namespace swa

@@ -9,7 +9,8 @@ void fold_batchnorm_into_conv(torch::nn::Conv2dImpl& conv, const torch::nn::Batc
                torch::sqrt(bn.running_var.to(torch::kDouble) + bn.options.eps());
   auto bias = conv.bias.defined() ? conv.bias.to(torch::kDouble)
                                   : torch::zeros_like(bn.running_mean, torch::kDouble);
-  auto folded_bias = bn.bias.to(torch::kDouble) + (bias - bn.running_mean.to(torch::kDouble)) * scale;
+  auto folded_bias =
+      bn.bias.to(torch::kDouble) + (bias - bn.running_mean.to(torch::kDouble)) * scale;
   auto folded_weight = conv.weight.to(torch::kDouble) * scale.view({-1, 1, 1, 1});
   conv.weight.set_data(folded_weight.to(dtype).contiguous(conv.weight.suggest_memory_format()));
   // Not registered as a parameter: a folded model is for inference and is never saved.

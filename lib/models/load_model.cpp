@@ -11,10 +11,12 @@ LoadedModel load_model(const std::string& path, const std::string& arch_override
   loaded.meta = reader->meta();
   const std::string arch = arch_override.empty() ? loaded.meta.arch : arch_override;
   if (arch.empty()) {
-    throw InputError(path, "has no architecture in its metadata; pass --arch (e.g. --arch resnet50)");
+    throw InputError(path,
+                     "has no architecture in its metadata; pass --arch (e.g. --arch resnet50)");
   }
   const TensorInfo* fc = reader->find("fc.weight");
-  if (!fc || fc->shape.size() != 2) throw InputError(path, "fc.weight", "missing: not a ResNet snapshot");
+  if (!fc || fc->shape.size() != 2)
+    throw InputError(path, "fc.weight", "missing: not a ResNet snapshot");
   if (loaded.meta.num_classes <= 0) loaded.meta.num_classes = fc->shape[0];
   try {
     loaded.model = ResNet(parse_architecture(arch), loaded.meta.num_classes);

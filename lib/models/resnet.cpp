@@ -8,10 +8,8 @@ namespace {
 constexpr int64_t kBottleneckExpansion = 4;
 
 torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride) {
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel)
-                               .stride(stride)
-                               .padding(kernel / 2)
-                               .bias(false));
+  return torch::nn::Conv2d(
+      torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false));
 }
 
 torch::Tensor conv_bn(torch::nn::Conv2d& conv, torch::nn::BatchNorm2d& bn, const torch::Tensor& x,
@@ -36,8 +34,7 @@ void fold_shortcut(torch::nn::Sequential& downsample) {
 // add run in place, as torchvision's (inplace=True, out += identity): less memory traffic.
 class BasicBlockImpl : public torch::nn::Module {
  public:
-  BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride,
-                 torch::nn::Sequential downsample)
+  BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, torch::nn::Sequential downsample)
       : conv1(register_module("conv1", conv(inplanes, planes, /*kernel=*/3, stride))),
         bn1(register_module("bn1", torch::nn::BatchNorm2d(planes))),
         conv2(register_module("conv2", conv(planes, planes, /*kernel=*/3, /*stride=*/1))),
@@ -73,14 +70,13 @@ TORCH_MODULE(BasicBlock);
 // torchvision's ResNet v1.5: the stride sits on the 3x3 convolution.
 class BottleneckImpl : public torch::nn::Module {
  public:
-  BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride,
-                 torch::nn::Sequential downsample)
+  BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, torch::nn::Sequential downsample)
       : conv1(register_module("conv1", conv(inplanes, planes, /*kernel=*/1, /*stride=*/1))),
         bn1(register_module("bn1", torch::nn::BatchNorm2d(planes))),
         conv2(register_module("conv2", conv(planes, planes, /*kernel=*/3, stride))),
         bn2(register_module("bn2", torch::nn::BatchNorm2d(planes))),
-        conv3(register_module("conv3",
-                              conv(planes, planes * kBottleneckExpansion, /*kernel=*/1, 1))),
+        conv3(
+            register_module("conv3", conv(planes, planes * kBottleneckExpansion, /*kernel=*/1, 1))),
         bn3(register_module("bn3", torch::nn::BatchNorm2d(planes * kBottleneckExpansion))),
         downsample(downsample) {
     if (!downsample.is_empty()) register_module("downsample", downsample);

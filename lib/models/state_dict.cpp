@@ -29,9 +29,10 @@ void load_state_dict(torch::nn::Module& module, const StateDict& state, const st
     if (it == given.end()) throw InputError(source, key, "missing from the snapshot");
     const torch::Tensor& t = it->second;
     if (t.sizes() != target.sizes() || t.scalar_type() != target.scalar_type()) {
-      throw InputError(source, key, "shape/dtype " + c10::str(t.sizes(), " ", t.scalar_type()) +
-                                        " does not match the model's " +
-                                        c10::str(target.sizes(), " ", target.scalar_type()));
+      throw InputError(source, key,
+                       "shape/dtype " + c10::str(t.sizes(), " ", t.scalar_type()) +
+                           " does not match the model's " +
+                           c10::str(target.sizes(), " ", target.scalar_type()));
     }
     target.copy_(t);
     given.erase(it);

@@ -35,7 +35,8 @@ json batch_summary(const std::vector<RunOutcome>& runs, std::optional<double> fa
     row["recommended"] = r["recommendation"]["name"];
     row["recommended_members"] = r["recommendation"]["members"];
     row["recommended_val_top1"] = r["recommendation"]["validation"]["top1"];
-    row["recommended_test_top1"] = r["recommendation"]["test"].is_object() ? r["recommendation"]["test"]["top1"] : json();
+    row["recommended_test_top1"] =
+        r["recommendation"]["test"].is_object() ? r["recommendation"]["test"]["top1"] : json();
     row["swa_val_top1"] = r["uniform_average"]["validation"]["top1"];
     row["best_single"] = r["best_single"]["name"];
     row["best_single_val_top1"] = r["best_single"]["validation"]["top1"];
@@ -60,19 +61,23 @@ std::string batch_summary_markdown(const json& s) {
     md << "Gate: SWA (uniform average) may trail the best single snapshot by at most "
        << num(s["fail_if_worse"]) << " validation points.\n\n";
   }
-  md << "| run | status | snapshots | SWA val top-1 % | best single | its val top-1 % | SWA shortfall | soup "
-        "(size, val top-1 %) | recommended | rec. test top-1 % | report |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+  md << "| run | status | snapshots | SWA val top-1 % | best single | its val top-1 % | SWA "
+        "shortfall | soup "
+        "(size, val top-1 %) | recommended | rec. test top-1 % | report "
+        "|\n|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : s["runs"]) {
     if (r["status"] == "error") {
-      md << "| " << r["source"].get<std::string>() << " | **error** | " << r["error"].get<std::string>()
-         << " |  |  |  |  |  |  |  |  |\n";
+      md << "| " << r["source"].get<std::string>() << " | **error** | "
+         << r["error"].get<std::string>() << " |  |  |  |  |  |  |  |  |\n";
       continue;
     }
-    md << "| " << r["source"].get<std::string>() << " | " << (r["status"] == "worse" ? "**worse**" : "ok") << " | "
-       << r["snapshots"] << " | " << num(r["swa_val_top1"]) << " | " << r["best_single"].get<std::string>() << " | "
+    md << "| " << r["source"].get<std::string>() << " | "
+       << (r["status"] == "worse" ? "**worse**" : "ok") << " | " << r["snapshots"] << " | "
+       << num(r["swa_val_top1"]) << " | " << r["best_single"].get<std::string>() << " | "
        << num(r["best_single_val_top1"]) << " | " << num(r["shortfall_points"], "%+.2f") << " | "
-       << r["soup_size"] << ", " << num(r["soup_val_top1"]) << " | " << r["recommended"].get<std::string>() << " | "
-       << num(r["recommended_test_top1"]) << " | [report](" << r["report_dir"].get<std::string>() << "/report.md) |\n";
+       << r["soup_size"] << ", " << num(r["soup_val_top1"]) << " | "
+       << r["recommended"].get<std::string>() << " | " << num(r["recommended_test_top1"])
+       << " | [report](" << r["report_dir"].get<std::string>() << "/report.md) |\n";
   }
   return md.str();
 }

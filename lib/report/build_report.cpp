@@ -23,7 +23,8 @@ using json = nlohmann::json;
 
 json metrics_json(const ClassificationMetrics& m, const std::vector<std::string>& class_names,
                   bool per_class = false) {
-  json j = {{"images", m.images}, {"top1", m.top1}, {"top5", m.top5}, {"nll", m.nll}, {"ece", m.ece}};
+  json j = {
+      {"images", m.images}, {"top1", m.top1}, {"top5", m.top5}, {"nll", m.nll}, {"ece", m.ece}};
   if (per_class) j["per_class_accuracy"] = metrics_to_json(m, class_names)["per_class_accuracy"];
   return j;
 }
@@ -47,7 +48,8 @@ json matrix_json(const torch::Tensor& t) {
 }
 
 std::string shell_quote(const std::string& s) {
-  if (s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:+,") ==
+  if (s.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:+,") ==
       std::string::npos) {
     return s;
   }
@@ -67,7 +69,8 @@ class StepLog {
   explicit StepLog(bool enabled) : enabled_(enabled), start_(std::chrono::steady_clock::now()) {}
   void operator()(const std::string& line) const {
     if (!enabled_) return;
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     std::fprintf(stderr, "swa-report [%6.1fs] %s\n", s, line.c_str());
   }
 
@@ -87,7 +90,8 @@ std::string average_command(const std::vector<std::string>& files, const ReportR
   }
   cmd += " --samples " + std::to_string(req.bn_samples) + " --seed " + std::to_string(req.bn_seed);
   if (req.scoring.bn_augment) cmd += " --augment";
-  if (req.scoring.batch_size != 500) cmd += " --batch-size " + std::to_string(req.scoring.batch_size);
+  if (req.scoring.batch_size != 500)
+    cmd += " --batch-size " + std::to_string(req.scoring.batch_size);
   return cmd + " -o swa-bn.h5";
 }
 
@@ -115,7 +119,8 @@ json build_report(const ReportRequest& req) {
     if (req.evaluate_test) test = load_cifar10(req.data, Split::kTest);
   }
   if (val.size() == 0) {
-    throw InputError(req.data.dir, "the report needs a validation split: --val-size must be positive");
+    throw InputError(req.data.dir,
+                     "the report needs a validation split: --val-size must be positive");
   }
   ImageSet bn_images = train.subset(seeded_subset(train.size(), req.bn_samples, req.bn_seed));
   train = ImageSet{};
@@ -141,8 +146,9 @@ json build_report(const ReportRequest& req) {
     return false;
   }();
   if (averaged_bn) {
-    warnings.push_back("some inputs carry averaged BatchNorm statistics: their own validation scores "
-                       "are not meaningful (report averages re-estimate BatchNorm anyway)");
+    warnings.push_back(
+        "some inputs carry averaged BatchNorm statistics: their own validation scores "
+        "are not meaningful (report averages re-estimate BatchNorm anyway)");
   }
 
   ScoringOptions scoring = req.scoring;
@@ -170,10 +176,11 @@ json build_report(const ReportRequest& req) {
                             {"step", m.step},
                             {"lr", stored["lr"]},
                             {"bn_state", m.bn_state},
-                            {"stored", {{"train_loss", stored["train_loss"]},
-                                        {"train_acc", stored["train_acc"]},
-                                        {"val_loss", stored["val_loss"]},
-                                        {"val_acc", stored["val_acc"]}}},
+                            {"stored",
+                             {{"train_loss", stored["train_loss"]},
+                              {"train_acc", stored["train_acc"]},
+                              {"val_loss", stored["val_loss"]},
+                              {"val_acc", stored["val_acc"]}}},
                             {"fit_flags", fit_flags(m)},
                             {"validation", metrics_json(s.metrics, class_names)}});
   }
@@ -190,7 +197,8 @@ json build_report(const ReportRequest& req) {
   const GreedySoup soup = greedy_soup(individual, score);
 
   log("prediction ensemble, output covariance, pairwise comparisons");
-  const auto ensemble_metrics = classification_metrics(ensemble_log_probabilities(logits), val.labels);
+  const auto ensemble_metrics =
+      classification_metrics(ensemble_log_probabilities(logits), val.labels);
   const OutputCovariance cov = output_covariance(logits, req.cpis_top_percent);
   const SubsetQuality cpis_quality = score(cov.top_subset);
   const torch::Tensor disagreement = prediction_disagreement(logits);
@@ -204,13 +212,17 @@ json build_report(const ReportRequest& req) {
 
   const Candidate uniform{"uniform average", all, all_quality};
   const Candidate soup_candidate{"greedy soup", soup.members, soup.quality};
-  const Candidate cpis_candidate{"covariance top " + std::to_string(static_cast<int>(std::lround(req.cpis_top_percent))) + "%",
-                                 cov.top_subset, cpis_quality};
-  const Candidate best_single{"best single snapshot", {best_index}, individual[static_cast<size_t>(best_index)]};
+  const Candidate cpis_candidate{
+      "covariance top " + std::to_string(static_cast<int>(std::lround(req.cpis_top_percent))) + "%",
+      cov.top_subset, cpis_quality};
+  const Candidate best_single{
+      "best single snapshot", {best_index}, individual[static_cast<size_t>(best_index)]};
   log("uniform average with averaged BatchNorm, tail averages");
-  const Candidate uniform_bn_averaged{"uniform average, BatchNorm averaged", all,
-                                      quality(scorer.validation(all, AverageBatchNorm::kAveraged).metrics), true};
-  std::vector<Candidate> tails;  // the last k snapshots, as fairseq's and timm's averaging scripts take them
+  const Candidate uniform_bn_averaged{
+      "uniform average, BatchNorm averaged", all,
+      quality(scorer.validation(all, AverageBatchNorm::kAveraged).metrics), true};
+  std::vector<Candidate>
+      tails;  // the last k snapshots, as fairseq's and timm's averaging scripts take them
   for (int k = 2; k < n; ++k) {
     std::vector<int> last_k(static_cast<size_t>(k));
     std::iota(last_k.begin(), last_k.end(), n - k);
@@ -224,15 +236,18 @@ json build_report(const ReportRequest& req) {
   const Recommendation rec = recommend(averages, best_single, names);
 
   // The final candidates on the test split.
-  auto bn_of = [](const Candidate& c) { return c.bn_averaged ? AverageBatchNorm::kAveraged : AverageBatchNorm::kRecomputed; };
+  auto bn_of = [](const Candidate& c) {
+    return c.bn_averaged ? AverageBatchNorm::kAveraged : AverageBatchNorm::kRecomputed;
+  };
   auto test_json = [&](const Candidate& c) -> json {
     if (!req.evaluate_test) return json();
     return metrics_json(scorer.test(c.members, test, bn_of(c)).metrics, class_names, true);
   };
   auto candidate_json = [&](const Candidate& c) {
-    return json{{"members", names_of(snaps, c.members)},
-                {"bn_recomputed", c.members.size() > 1 && !c.bn_averaged},
-                {"validation", metrics_json(scorer.validation(c.members, bn_of(c)).metrics, class_names)}};
+    return json{
+        {"members", names_of(snaps, c.members)},
+        {"bn_recomputed", c.members.size() > 1 && !c.bn_averaged},
+        {"validation", metrics_json(scorer.validation(c.members, bn_of(c)).metrics, class_names)}};
   };
 
   json best_json = candidate_json(best_single);
@@ -263,7 +278,8 @@ json build_report(const ReportRequest& req) {
   } else if (rec.choice.bn_averaged) {
     std::string cmd = "swa-average";
     for (const auto& f : rec_files) cmd += " " + shell_quote(f);
-    rec_json["command"] = cmd + " -o swa.h5   # BatchNorm statistics averaged with the weights, not re-estimated";
+    rec_json["command"] =
+        cmd + " -o swa.h5   # BatchNorm statistics averaged with the weights, not re-estimated";
   } else {
     rec_json["command"] = average_command(rec_files, req);
   }
@@ -300,51 +316,56 @@ json build_report(const ReportRequest& req) {
   uniform_json["seconds_per_1000_images"] = seconds_per_1000;
 
   json importance = json::array();
-  for (int i = 0; i < n; ++i) importance.push_back({{"name", names[static_cast<size_t>(i)]}, {"importance", cov.importance[static_cast<size_t>(i)]}});
-  json cov_json = {{"outputs", "softmax probabilities on the validation split, one variable per snapshot"},
-                   {"covariance", matrix_json(cov.covariance)},
-                   {"eigenvalues", cov.eigenvalues},
-                   {"explained", cov.explained},
-                   {"leading_components", cov.leading},
-                   {"importance", importance},
-                   {"top_percent", req.cpis_top_percent},
-                   {"top_subset", candidate_json(cpis_candidate)}};
+  for (int i = 0; i < n; ++i)
+    importance.push_back({{"name", names[static_cast<size_t>(i)]},
+                          {"importance", cov.importance[static_cast<size_t>(i)]}});
+  json cov_json = {
+      {"outputs", "softmax probabilities on the validation split, one variable per snapshot"},
+      {"covariance", matrix_json(cov.covariance)},
+      {"eigenvalues", cov.eigenvalues},
+      {"explained", cov.explained},
+      {"leading_components", cov.leading},
+      {"importance", importance},
+      {"top_percent", req.cpis_top_percent},
+      {"top_subset", candidate_json(cpis_candidate)}};
 
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   json compute = ledger.to_json();
   compute["wall_seconds"] = wall;
   compute["device"] = req.scoring.device.str();
   compute["threads"] = torch::get_num_threads();
 
-  json report = {
-      {"schema_version", kReportSchemaVersion},
-      {"producer", producer_string("swa-report")},
-      {"created_utc", utc_now_iso8601()},
-      {"source", req.source},
-      {"arch", snaps.arch()},
-      {"data", {{"dir", req.data.dir},
-                {"validation_size", req.data.validation_size},
-                {"validation_images", val.size()},
-                {"test_images", req.evaluate_test ? json(test.size()) : json()},
-                {"bn_samples", bn_images.size()},
-                {"bn_seed", req.bn_seed},
-                {"bn_augment", req.scoring.bn_augment}}},
-      {"warnings", warnings},
-      {"snapshots", per_snapshot},
-      {"best_single", best_json},
-      {"uniform_average", uniform_json},
-      {"uniform_average_bn_averaged", uniform_bn_averaged_json},
-      {"tail_averages", tails_json},
-      {"leave_one_out", loo_json},
-      {"greedy_soup", soup_json},
-      {"ensemble", ensemble_json},
-      {"output_covariance", cov_json},
-      {"pairwise", {{"names", names},
-                    {"disagreement", matrix_json(disagreement)},
-                    {"weight_distance", matrix_json(distances)},
-                    {"weight_norm", norms}}},
-      {"recommendation", rec_json},
-      {"compute", compute}};
+  json report = {{"schema_version", kReportSchemaVersion},
+                 {"producer", producer_string("swa-report")},
+                 {"created_utc", utc_now_iso8601()},
+                 {"source", req.source},
+                 {"arch", snaps.arch()},
+                 {"data",
+                  {{"dir", req.data.dir},
+                   {"validation_size", req.data.validation_size},
+                   {"validation_images", val.size()},
+                   {"test_images", req.evaluate_test ? json(test.size()) : json()},
+                   {"bn_samples", bn_images.size()},
+                   {"bn_seed", req.bn_seed},
+                   {"bn_augment", req.scoring.bn_augment}}},
+                 {"warnings", warnings},
+                 {"snapshots", per_snapshot},
+                 {"best_single", best_json},
+                 {"uniform_average", uniform_json},
+                 {"uniform_average_bn_averaged", uniform_bn_averaged_json},
+                 {"tail_averages", tails_json},
+                 {"leave_one_out", loo_json},
+                 {"greedy_soup", soup_json},
+                 {"ensemble", ensemble_json},
+                 {"output_covariance", cov_json},
+                 {"pairwise",
+                  {{"names", names},
+                   {"disagreement", matrix_json(disagreement)},
+                   {"weight_distance", matrix_json(distances)},
+                   {"weight_norm", norms}}},
+                 {"recommendation", rec_json},
+                 {"compute", compute}};
   report["swa_vs_best_single"] = {{"shortfall_points", swa_shortfall_points(report)}};
   log("done in " + std::to_string(static_cast<int>(std::lround(wall))) + " s");
   return report;

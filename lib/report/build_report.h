@@ -16,12 +16,12 @@ struct ReportRequest {
   std::string source;                  // the folder (or file list) the snapshots came from
   std::vector<std::string> snapshots;  // in epoch order
   CifarSource data;
-  int64_t bn_samples = 10000;          // training images for each BatchNorm re-estimation
+  int64_t bn_samples = 10000;  // training images for each BatchNorm re-estimation
   uint64_t bn_seed = 0;
   double cpis_top_percent = 50;
   bool evaluate_test = true;
   ScoringOptions scoring;
-  bool log = true;                     // a line per step on stderr
+  bool log = true;  // a line per step on stderr
 };
 
 // Throws InputError (naming the file) for unreadable or incompatible snapshots or data.

@@ -11,8 +11,8 @@
 
 namespace swa {
 
-CandidateScorer::CandidateScorer(const SnapshotCollection& snapshots, ImageSet bn_images, ImageSet val,
-                                 ScoringOptions options, ComputeLedger& ledger)
+CandidateScorer::CandidateScorer(const SnapshotCollection& snapshots, ImageSet bn_images,
+                                 ImageSet val, ScoringOptions options, ComputeLedger& ledger)
     : snapshots_(snapshots),
       bn_images_(std::move(bn_images)),
       val_(std::move(val)),
@@ -29,7 +29,8 @@ const CandidateScore& CandidateScorer::validation(std::vector<int> members, Aver
   if (members.size() == 1) bn = AverageBatchNorm::kRecomputed;  // one snapshot: its own statistics
   const Key key{members, bn};
   auto it = val_cache_.find(key);
-  if (it == val_cache_.end()) it = val_cache_.emplace(key, score(members, bn, val_, "validation forward")).first;
+  if (it == val_cache_.end())
+    it = val_cache_.emplace(key, score(members, bn, val_, "validation forward")).first;
   return it->second;
 }
 
@@ -39,7 +40,8 @@ const CandidateScore& CandidateScorer::test(std::vector<int> members, const Imag
   if (members.size() == 1) bn = AverageBatchNorm::kRecomputed;
   const Key key{members, bn};
   auto it = test_cache_.find(key);
-  if (it == test_cache_.end()) it = test_cache_.emplace(key, score(members, bn, test_images, "test forward")).first;
+  if (it == test_cache_.end())
+    it = test_cache_.emplace(key, score(members, bn, test_images, "test forward")).first;
   return it->second;
 }
 
@@ -53,7 +55,8 @@ CandidateScore CandidateScorer::score(const std::vector<int>& members, AverageBa
   const bool averaged_bn = members.size() > 1 && bn == AverageBatchNorm::kAveraged;
   if (options_.log) {
     options_.log(std::string(stage) + ": " + (members.size() > 1 ? "average of " : "") +
-                 describe_members(snapshots_, members) + (averaged_bn ? ", BatchNorm averaged" : ""));
+                 describe_members(snapshots_, members) +
+                 (averaged_bn ? ", BatchNorm averaged" : ""));
   }
   CandidateScore out;
   out.members = members;
@@ -95,7 +98,8 @@ CandidateScore CandidateScorer::score(const std::vector<int>& members, AverageBa
   torch::Tensor target = images.images;
   if (options_.device.is_cuda() && !target.is_cuda()) target = target.to(options_.device);
   out.logits = predict_logits(model, target, predict);
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ledger_.add(stage, secs, images.size());
   forward_seconds_ += secs;
   forward_images_ += images.size();
@@ -104,7 +108,8 @@ CandidateScore CandidateScorer::score(const std::vector<int>& members, AverageBa
 }
 
 std::string describe_members(const SnapshotCollection& snapshots, const std::vector<int>& members) {
-  if (members.size() == snapshots.size() && members.size() > 1) return "all " + std::to_string(members.size()) + " snapshots";
+  if (members.size() == snapshots.size() && members.size() > 1)
+    return "all " + std::to_string(members.size()) + " snapshots";
   std::string s;
   for (int m : members) s += (s.empty() ? "" : " + ") + snapshots[static_cast<size_t>(m)].name;
   return s;

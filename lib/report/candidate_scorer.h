@@ -21,8 +21,9 @@ namespace swa {
 
 struct ScoringOptions {
   int64_t batch_size = 500;
-  bool bn_augment = true;  // BatchNorm re-estimated on the images as training saw them (crop + flip)
-  uint64_t bn_seed = 0;    // for that augmentation (swa-bn --seed)
+  bool bn_augment =
+      true;              // BatchNorm re-estimated on the images as training saw them (crop + flip)
+  uint64_t bn_seed = 0;  // for that augmentation (swa-bn --seed)
   torch::Device device = torch::kCPU;
   bool progress = true;
   std::function<void(const std::string&)> log;  // told of every pass before it runs (may be empty)
@@ -33,10 +34,10 @@ struct ScoringOptions {
 enum class AverageBatchNorm { kRecomputed, kAveraged };
 
 struct CandidateScore {
-  std::vector<int> members;        // sorted snapshot indices
+  std::vector<int> members;  // sorted snapshot indices
   bool bn_recomputed = false;
-  ClassificationMetrics metrics;   // on the split it was scored on
-  torch::Tensor logits;            // [images, classes], CPU float32
+  ClassificationMetrics metrics;  // on the split it was scored on
+  torch::Tensor logits;           // [images, classes], CPU float32
 };
 
 class CandidateScorer {

@@ -29,10 +29,15 @@ nlohmann::json ComputeLedger::to_json() const {
 }
 
 StageTimer::StageTimer(ComputeLedger& ledger, std::string stage, int64_t images)
-    : ledger_(ledger), stage_(std::move(stage)), images_(images), start_(std::chrono::steady_clock::now()) {}
+    : ledger_(ledger),
+      stage_(std::move(stage)),
+      images_(images),
+      start_(std::chrono::steady_clock::now()) {}
 
 StageTimer::~StageTimer() {
-  ledger_.add(stage_, std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(), images_);
+  ledger_.add(stage_,
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(),
+              images_);
 }
 
 }  // namespace swa

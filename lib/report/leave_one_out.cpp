@@ -2,7 +2,8 @@
 
 namespace swa {
 
-std::vector<LeaveOneOut> leave_one_out(int count, const SubsetQuality& all, const SubsetScoring& score) {
+std::vector<LeaveOneOut> leave_one_out(int count, const SubsetQuality& all,
+                                       const SubsetScoring& score) {
   std::vector<LeaveOneOut> out;
   if (count < 2) return out;
   for (int drop = 0; drop < count; ++drop) {

@@ -6,12 +6,14 @@
 
 namespace swa {
 
-OutputCovariance output_covariance(const std::vector<torch::Tensor>& member_logits, double top_percent) {
+OutputCovariance output_covariance(const std::vector<torch::Tensor>& member_logits,
+                                   double top_percent) {
   TORCH_CHECK(!member_logits.empty(), "no outputs");
   TORCH_CHECK(top_percent > 0 && top_percent <= 100, "top percent must be in (0, 100]");
   const int n = static_cast<int>(member_logits.size());
   std::vector<torch::Tensor> rows;
-  for (const auto& logits : member_logits) rows.push_back(torch::softmax(logits.to(torch::kDouble), 1).reshape({-1}));
+  for (const auto& logits : member_logits)
+    rows.push_back(torch::softmax(logits.to(torch::kDouble), 1).reshape({-1}));
   torch::Tensor x = torch::stack(rows);  // [N, D]
   const int64_t d = x.size(1);
   x = x - x.mean(1, true);

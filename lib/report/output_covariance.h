@@ -16,14 +16,15 @@
 namespace swa {
 
 struct OutputCovariance {
-  torch::Tensor covariance;          // float64 [N, N]
-  std::vector<double> eigenvalues;   // decreasing, negatives from rounding clamped to 0
-  std::vector<double> explained;     // eigenvalue / total (0 when the total is 0)
+  torch::Tensor covariance;         // float64 [N, N]
+  std::vector<double> eigenvalues;  // decreasing, negatives from rounding clamped to 0
+  std::vector<double> explained;    // eigenvalue / total (0 when the total is 0)
   int leading = 1;
-  std::vector<double> importance;    // per snapshot, summing to 1
-  std::vector<int> top_subset;       // sorted indices
+  std::vector<double> importance;  // per snapshot, summing to 1
+  std::vector<int> top_subset;     // sorted indices
 };
 
-OutputCovariance output_covariance(const std::vector<torch::Tensor>& member_logits, double top_percent);
+OutputCovariance output_covariance(const std::vector<torch::Tensor>& member_logits,
+                                   double top_percent);
 
 }  // namespace swa

@@ -12,8 +12,9 @@ std::string percent(double v) {
 }
 
 std::string describe(const Candidate& c, size_t total) {
-  std::string s = c.name + " (" + std::to_string(c.members.size()) + " of " + std::to_string(total) +
-                  " snapshot" + (total == 1 ? "" : "s") + ", " + percent(c.validation.top1) + ")";
+  std::string s = c.name + " (" + std::to_string(c.members.size()) + " of " +
+                  std::to_string(total) + " snapshot" + (total == 1 ? "" : "s") + ", " +
+                  percent(c.validation.top1) + ")";
   return s;
 }
 
@@ -42,10 +43,11 @@ Recommendation recommend(const std::vector<Candidate>& averages, const Candidate
   const size_t total = names.size();
   if (better_quality(best_single.validation, best->validation)) {
     r.choice = best_single;
-    r.reason = "no average beat the best single snapshot on validation: " +
-               names[static_cast<size_t>(best_single.members.front())] + " reaches " +
-               percent(best_single.validation.top1) + ", the best average, " + describe(*best, total) +
-               ", does not; keep that snapshot (more cycles, or a later --swa-start, may change this)";
+    r.reason =
+        "no average beat the best single snapshot on validation: " +
+        names[static_cast<size_t>(best_single.members.front())] + " reaches " +
+        percent(best_single.validation.top1) + ", the best average, " + describe(*best, total) +
+        ", does not; keep that snapshot (more cycles, or a later --swa-start, may change this)";
     return r;
   }
   r.choice = *best;
@@ -53,8 +55,9 @@ Recommendation recommend(const std::vector<Candidate>& averages, const Candidate
   for (const auto& c : averages) {
     if (&c != best) r.reason += "; " + describe(c, total);
   }
-  r.reason += "; the best single snapshot, " + names[static_cast<size_t>(best_single.members.front())] +
-              ", reaches " + percent(best_single.validation.top1);
+  r.reason += "; the best single snapshot, " +
+              names[static_cast<size_t>(best_single.members.front())] + ", reaches " +
+              percent(best_single.validation.top1);
   return r;
 }
 

@@ -10,10 +10,10 @@
 namespace swa {
 
 struct Candidate {
-  std::string name;           // "uniform average", "greedy soup", ...
-  std::vector<int> members;   // sorted
+  std::string name;          // "uniform average", "greedy soup", ...
+  std::vector<int> members;  // sorted
   SubsetQuality validation;
-  bool bn_averaged = false;   // an average that keeps its averaged BatchNorm statistics
+  bool bn_averaged = false;  // an average that keeps its averaged BatchNorm statistics
 };
 
 struct Recommendation {

@@ -14,8 +14,10 @@ std::map<std::string, std::string> report_charts(const nlohmann::json& r) {
     acc.values.push_back(s["validation"]["top1"].get<double>());
     acc.colors.push_back(s["name"] == r["best_single"]["name"] ? "#2ca02c" : "#1f77b4");
   }
-  acc.lines.push_back({"SWA (all)", r["uniform_average"]["validation"]["top1"].get<double>(), "#d62728"});
-  acc.lines.push_back({"greedy soup", r["greedy_soup"]["validation"]["top1"].get<double>(), "#ff7f0e"});
+  acc.lines.push_back(
+      {"SWA (all)", r["uniform_average"]["validation"]["top1"].get<double>(), "#d62728"});
+  acc.lines.push_back(
+      {"greedy soup", r["greedy_soup"]["validation"]["top1"].get<double>(), "#ff7f0e"});
   acc.lines.push_back({"ensemble", r["ensemble"]["validation"]["top1"].get<double>(), "#9467bd"});
   out["accuracy.svg"] = svg_bar_chart(acc);
 
@@ -43,7 +45,8 @@ std::map<std::string, std::string> report_charts(const nlohmann::json& r) {
   int k = 1;
   for (const auto& e : r["output_covariance"]["explained"]) {
     spectrum.labels.push_back("component " + std::to_string(k));
-    spectrum.colors.push_back(k <= r["output_covariance"]["leading_components"].get<int>() ? "#1f77b4" : "#c7c7c7");
+    spectrum.colors.push_back(
+        k <= r["output_covariance"]["leading_components"].get<int>() ? "#1f77b4" : "#c7c7c7");
     spectrum.values.push_back(e.get<double>());
     ++k;
   }

@@ -9,7 +9,8 @@
 
 namespace swa {
 
-SnapshotCollection::SnapshotCollection(std::vector<SnapshotEntry> entries) : entries_(std::move(entries)) {
+SnapshotCollection::SnapshotCollection(std::vector<SnapshotEntry> entries)
+    : entries_(std::move(entries)) {
   if (entries_.empty()) throw InputError("(no snapshots)", "a report needs at least one snapshot");
   const auto& ref = entries_.front();
   for (const auto& e : entries_) {
@@ -67,7 +68,8 @@ StateDict SnapshotCollection::average(const std::vector<int>& members) const {
       continue;
     }
     torch::Tensor acc = torch::zeros(t.sizes(), torch::kDouble);
-    for (int m : members) add_weighted(acc, entries_.at(static_cast<size_t>(m)).state[k].second, weight);
+    for (int m : members)
+      add_weighted(acc, entries_.at(static_cast<size_t>(m)).state[k].second, weight);
     out.emplace_back(key, acc.to(t.scalar_type()));
   }
   return out;

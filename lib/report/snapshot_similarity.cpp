@@ -28,7 +28,10 @@ torch::Tensor weight_distances(const SnapshotCollection& snapshots) {
     for (int64_t i = 0; i < n; ++i) {
       const auto a = snapshots[static_cast<size_t>(i)].state[k].second.to(torch::kDouble);
       for (int64_t j = i + 1; j < n; ++j) {
-        const double s = (a - snapshots[static_cast<size_t>(j)].state[k].second.to(torch::kDouble)).square().sum().item<double>();
+        const double s = (a - snapshots[static_cast<size_t>(j)].state[k].second.to(torch::kDouble))
+                             .square()
+                             .sum()
+                             .item<double>();
         squared[i][j] += s;
         squared[j][i] += s;
       }

@@ -18,13 +18,13 @@ struct BarChart {
   std::vector<double> values;
   std::vector<std::string> colors;  // per bar; empty: one colour
   std::vector<ReferenceLine> lines;
-  bool zero_based = false;          // y axis from 0 (else fitted to the data)
+  bool zero_based = false;  // y axis from 0 (else fitted to the data)
 };
 
 struct HeatMap {
   std::string title;
-  std::vector<std::string> labels;         // rows and columns
-  std::vector<std::vector<double>> values; // square, values in [0, max]
+  std::vector<std::string> labels;          // rows and columns
+  std::vector<std::vector<double>> values;  // square, values in [0, max]
   std::string value_format = "%.3f";
 };
 

@@ -5,11 +5,13 @@
 namespace swa {
 
 torch::Device resolve_device(const std::string& name) {
-  if (name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::kCPU;
+  if (name == "auto")
+    return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::kCPU;
   if (name == "cpu") return torch::kCPU;
   if (name.rfind("cuda", 0) == 0) {
     if (!torch::cuda::is_available()) {
-      throw InputError("--device " + name + ": no CUDA device available to this build of the "
+      throw InputError("--device " + name +
+                       ": no CUDA device available to this build of the "
                        "toolkit (Debian's LibTorch is CPU-only; build against a CUDA LibTorch)");
     }
     try {

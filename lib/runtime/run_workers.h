@@ -10,7 +10,8 @@ namespace swa {
 template <typename Work>
 void run_workers(int n, Work&& work) {
   std::vector<std::future<void>> others;
-  for (int w = 1; w < n; ++w) others.push_back(std::async(std::launch::async, [&work, w] { work(w); }));
+  for (int w = 1; w < n; ++w)
+    others.push_back(std::async(std::launch::async, [&work, w] { work(w); }));
   std::exception_ptr failure;
   try {
     if (n > 0) work(0);

@@ -2,7 +2,9 @@
 
 namespace swa {
 namespace {
-nlohmann::json real_or_null(double v) { return std::isnan(v) ? nlohmann::json() : nlohmann::json(v); }
+nlohmann::json real_or_null(double v) {
+  return std::isnan(v) ? nlohmann::json() : nlohmann::json(v);
+}
 double real_from(const nlohmann::json& j) { return j.is_null() ? NAN : j.get<double>(); }
 }  // namespace
 

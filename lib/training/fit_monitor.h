@@ -13,7 +13,9 @@ namespace swa {
 struct FitFlags {
   bool overfitting = false;
   bool underfitting = false;
-  nlohmann::json to_json() const { return {{"overfitting", overfitting}, {"underfitting", underfitting}}; }
+  nlohmann::json to_json() const {
+    return {{"overfitting", overfitting}, {"underfitting", underfitting}};
+  }
 };
 
 class FitMonitor {
@@ -24,7 +26,7 @@ class FitMonitor {
   bool should_stop(int64_t patience) const { return patience > 0 && rising_ >= patience; }
   int64_t rising_epochs() const { return rising_; }
 
-  nlohmann::json state() const;                // for last.h5, so a resumed run keeps watching
+  nlohmann::json state() const;  // for last.h5, so a resumed run keeps watching
   void restore(const nlohmann::json& state);
 
  private:

@@ -26,10 +26,13 @@ LrSchedule::LrSchedule(ScheduleConfig c) : c_(std::move(c)) {
           "--schedule must be constant, step or cosine, got '" + c_.schedule + "'");
   const int64_t pre_swa = c_.swa_start_epoch >= 0 ? c_.swa_start_epoch : c_.epochs;
   require(c_.warmup_epochs <= pre_swa, "--warmup-epochs must end before --swa-start");
-  if (c_.schedule == "step") require(c_.step_epochs > 0 && c_.step_gamma > 0, "--step-epochs and --step-gamma must be positive");
+  if (c_.schedule == "step")
+    require(c_.step_epochs > 0 && c_.step_gamma > 0,
+            "--step-epochs and --step-gamma must be positive");
   if (c_.swa_start_epoch < 0) return;
   require(c_.swa_start_epoch < c_.epochs, "--swa-start " + std::to_string(c_.swa_start_epoch) +
-                                              " is not before --epochs " + std::to_string(c_.epochs));
+                                              " is not before --epochs " +
+                                              std::to_string(c_.epochs));
   const int64_t swa_epochs = c_.epochs - c_.swa_start_epoch;
   const std::string& s = c_.swa_schedule;
   if (s == "cyclic" || s == "cosine-restarts") {
@@ -41,7 +44,8 @@ LrSchedule::LrSchedule(ScheduleConfig c) : c_(std::move(c)) {
             "--swa-lr-max and --swa-lr-min must be positive, min <= max");
     require(c_.restart_mult >= 1, "--restart-mult must be at least 1");
   } else if (s == "triangular" || s == "triangular2" || s == "exp_range") {
-    require(c_.cyclic_base_lr > 0 && c_.cyclic_max_lr > 0, "--base-lr and --max-lr must be positive");
+    require(c_.cyclic_base_lr > 0 && c_.cyclic_max_lr > 0,
+            "--base-lr and --max-lr must be positive");
     require(c_.cyclic_step_size_up > 0, "--step-size-up must be positive");
     require(2 * c_.cyclic_step_size_up <= swa_epochs * c_.iterations_per_epoch,
             "--step-size-up: a cycle is longer than the SWA phase");
@@ -52,8 +56,10 @@ LrSchedule::LrSchedule(ScheduleConfig c) : c_(std::move(c)) {
     require(c_.anneal_strategy == "cos" || c_.anneal_strategy == "linear",
             "--anneal-strategy must be cos or linear");
   } else {
-    throw InputError("--swa-schedule must be cyclic, triangular, triangular2, exp_range, "
-                     "cosine-restarts or constant, got '" + s + "'");
+    throw InputError(
+        "--swa-schedule must be cyclic, triangular, triangular2, exp_range, "
+        "cosine-restarts or constant, got '" +
+        s + "'");
   }
 }
 
@@ -64,7 +70,8 @@ double LrSchedule::before_swa(int64_t it) const {
     // LinearLR(start_factor=1/W, end_factor=1, total_iters=W-1)
     const double start = 1.0 / static_cast<double>(warmup);
     const double total = static_cast<double>(std::max<int64_t>(warmup - 1, 1));
-    return c_.lr * (start + (1.0 - start) * std::min<double>(static_cast<double>(it), total) / total);
+    return c_.lr *
+           (start + (1.0 - start) * std::min<double>(static_cast<double>(it), total) / total);
   }
   if (c_.schedule == "step") {
     return c_.lr * std::pow(c_.step_gamma, static_cast<double>((it / per_epoch) / c_.step_epochs));
@@ -80,7 +87,9 @@ double LrSchedule::before_swa(int64_t it) const {
 double LrSchedule::swalr(int64_t epoch, double initial) const {
   // torch.optim.swa_utils.SWALR after `epoch` steps. Its recursion recovers the starting rate
   // from the previous one each step, which unrolls to this blend of start and swa_lr.
-  auto anneal = [&](double t) { return c_.anneal_strategy == "cos" ? (1 - std::cos(kPi * t)) / 2 : t; };
+  auto anneal = [&](double t) {
+    return c_.anneal_strategy == "cos" ? (1 - std::cos(kPi * t)) / 2 : t;
+  };
   const int64_t step = c_.anneal_epochs == 0 ? std::max<int64_t>(1, epoch) : epoch;
   const double span = static_cast<double>(std::max<int64_t>(1, c_.anneal_epochs));
   const double alpha = anneal(std::clamp(static_cast<double>(step) / span, 0.0, 1.0));
@@ -113,8 +122,9 @@ double LrSchedule::swa_phase(int64_t i, double start_rate) const {
       t_cur -= t_i;
       t_i *= c_.restart_mult;
     }
-    return c_.swa_lr_min + (c_.swa_lr_max - c_.swa_lr_min) *
-                               (1 + std::cos(kPi * static_cast<double>(t_cur) / static_cast<double>(t_i))) / 2;
+    return c_.swa_lr_min +
+           (c_.swa_lr_max - c_.swa_lr_min) *
+               (1 + std::cos(kPi * static_cast<double>(t_cur) / static_cast<double>(t_i))) / 2;
   }
   return swalr(i / per_epoch, start_rate);  // constant (SWALR), stepped once per epoch
 }

@@ -1,11 +1,11 @@
 // The learning rate at every training iteration: an optional linear warm-up and a base schedule
 // before SWA, then a cyclic or constant SWA schedule from `swa_start_epoch` on. Each piece equals
 // its PyTorch counterpart step by step (tests/python/test_schedules.py):
-//   warm-up          LinearLR(start_factor=1/W, total_iters=W-1), per iteration (W warm-up iterations)
-//   constant         the base rate
-//   step             StepLR(step_size=step_epochs, gamma=step_gamma), per epoch
-//   cosine           CosineAnnealingLR(T_max = iterations after warm-up until SWA), per iteration
-//   cyclic           the SWA paper's: in each cycle of C iterations the rate falls linearly from
+//   warm-up          LinearLR(start_factor=1/W, total_iters=W-1), per iteration (W warm-up
+//   iterations) constant         the base rate step             StepLR(step_size=step_epochs,
+//   gamma=step_gamma), per epoch cosine           CosineAnnealingLR(T_max = iterations after
+//   warm-up until SWA), per iteration cyclic           the SWA paper's: in each cycle of C
+//   iterations the rate falls linearly from
 //                    swa_lr_max to swa_lr_min, lr(i) = (1 - t) max + t min, t = ((i mod C) + 1) / C
 //   triangular, triangular2, exp_range
 //                    CyclicLR(base_lr, max_lr, step_size_up, mode, gamma), per iteration
@@ -29,20 +29,20 @@ struct ScheduleConfig {
   int64_t step_epochs = 30;
   double step_gamma = 0.1;
 
-  int64_t swa_start_epoch = -1;           // -1: no SWA phase
-  std::string swa_schedule = "cyclic";    // cyclic | triangular | triangular2 | exp_range |
-                                          // cosine-restarts | constant
-  int64_t cycle_epochs = 1;               // cyclic, cosine-restarts
-  double swa_lr_max = 0.05;               // cyclic, cosine-restarts
-  double swa_lr_min = 0.0005;             // cyclic, cosine-restarts (eta_min)
-  int64_t restart_mult = 1;               // cosine-restarts: T_mult
-  double cyclic_base_lr = 0.001;          // triangular*, exp_range
+  int64_t swa_start_epoch = -1;         // -1: no SWA phase
+  std::string swa_schedule = "cyclic";  // cyclic | triangular | triangular2 | exp_range |
+                                        // cosine-restarts | constant
+  int64_t cycle_epochs = 1;             // cyclic, cosine-restarts
+  double swa_lr_max = 0.05;             // cyclic, cosine-restarts
+  double swa_lr_min = 0.0005;           // cyclic, cosine-restarts (eta_min)
+  int64_t restart_mult = 1;             // cosine-restarts: T_mult
+  double cyclic_base_lr = 0.001;        // triangular*, exp_range
   double cyclic_max_lr = 0.1;
-  int64_t cyclic_step_size_up = 100;      // iterations
-  double cyclic_gamma = 1.0;              // exp_range
-  double swa_lr = 0.05;                   // constant (SWALR)
+  int64_t cyclic_step_size_up = 100;  // iterations
+  double cyclic_gamma = 1.0;          // exp_range
+  double swa_lr = 0.05;               // constant (SWALR)
   int64_t anneal_epochs = 10;
-  std::string anneal_strategy = "cos";    // cos | linear
+  std::string anneal_strategy = "cos";  // cos | linear
 };
 
 class LrSchedule {

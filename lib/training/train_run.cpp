@@ -6,12 +6,12 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <map>
-#include <sstream>
-#include <type_traits>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <sstream>
+#include <type_traits>
 
 #include "formats/atomic_output.h"
 #include "formats/input_error.h"
@@ -39,20 +39,24 @@ struct EpochStats {
   double loss_sum = 0;
   int64_t correct = 0, seen = 0;
   double loss() const { return seen ? loss_sum / static_cast<double>(seen) : NAN; }
-  double accuracy() const { return seen ? 100.0 * static_cast<double>(correct) / static_cast<double>(seen) : NAN; }
+  double accuracy() const {
+    return seen ? 100.0 * static_cast<double>(correct) / static_cast<double>(seen) : NAN;
+  }
 };
 
 struct Validation {
   double loss = NAN, accuracy = NAN;
 };
 
-Validation validate(ResNet& model, const ImageSet& val, const TrainConfig& c, torch::Device device) {
+Validation validate(ResNet& model, const ImageSet& val, const TrainConfig& c,
+                    torch::Device device) {
   if (val.size() == 0) return {};
   torch::NoGradGuard no_grad;
   model->eval();
   std::vector<torch::Tensor> outs;
   for (int64_t b = 0; b < val.size(); b += c.eval_batch_size) {
-    auto x = normalize_cifar(val.images.slice(0, b, std::min(val.size(), b + c.eval_batch_size)).to(device));
+    auto x = normalize_cifar(
+        val.images.slice(0, b, std::min(val.size(), b + c.eval_batch_size)).to(device));
     outs.push_back(model->forward(x).to(torch::kCPU, torch::kFloat));
   }
   model->train();
@@ -75,19 +79,22 @@ typename StateMap::key_type state_key(const StateMap&, const torch::Tensor& p) {
 }
 
 void set_learning_rate(torch::optim::SGD& opt, double lr) {
-  for (auto& group : opt.param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+  for (auto& group : opt.param_groups())
+    static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
 }
 
 // The model's state, plus the SGD momentum buffers when `with_optimizer`.
 StateDict training_state(ResNet& model, torch::optim::SGD& opt, bool with_optimizer) {
   StateDict state;
-  for (const auto& [k, t] : state_dict(*model)) state.emplace_back(k, t.detach().to(torch::kCPU).contiguous());
+  for (const auto& [k, t] : state_dict(*model))
+    state.emplace_back(k, t.detach().to(torch::kCPU).contiguous());
   if (!with_optimizer) return state;
   for (auto& p : model->named_parameters()) {
     auto it = opt.state().find(state_key(opt.state(), p.value()));
     if (it == opt.state().end()) continue;
     auto& buf = static_cast<torch::optim::SGDParamState&>(*it->second).momentum_buffer();
-    if (buf.defined()) state.emplace_back(kMomentumPrefix + p.key(), buf.detach().to(torch::kCPU).contiguous());
+    if (buf.defined())
+      state.emplace_back(kMomentumPrefix + p.key(), buf.detach().to(torch::kCPU).contiguous());
   }
   return state;
 }
@@ -97,8 +104,10 @@ void restore_training_state(ResNet& model, torch::optim::SGD& opt, const StateDi
   StateDict weights;
   std::map<std::string, torch::Tensor> momentum;
   for (const auto& [k, t] : saved) {
-    if (k.rfind(kMomentumPrefix, 0) == 0) momentum[k.substr(std::strlen(kMomentumPrefix))] = t;
-    else weights.emplace_back(k, t);
+    if (k.rfind(kMomentumPrefix, 0) == 0)
+      momentum[k.substr(std::strlen(kMomentumPrefix))] = t;
+    else
+      weights.emplace_back(k, t);
   }
   load_state_dict(*model, weights, path);
   model->to(device);
@@ -150,7 +159,8 @@ TrainConfig config_from_json(const nlohmann::json& j, const std::string& path) {
     k.anneal_epochs = s.at("anneal_epochs");
     k.anneal_strategy = s.at("anneal_strategy");
   } catch (const nlohmann::json::exception& e) {
-    throw InputError(path, std::string("cannot resume: the saved run configuration is incomplete: ") + e.what());
+    throw InputError(
+        path, std::string("cannot resume: the saved run configuration is incomplete: ") + e.what());
   }
   return c;
 }
@@ -172,7 +182,8 @@ void remove_stale_temporaries(const std::string& run_dir) {
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(folder, ec)) {
       const std::string name = e.path().filename().string();
-      if (name.size() > 1 && name[0] == '.' && name.find(".tmp-") != std::string::npos) fs::remove(e.path(), ec);
+      if (name.size() > 1 && name[0] == '.' && name.find(".tmp-") != std::string::npos)
+        fs::remove(e.path(), ec);
     }
   }
 }
@@ -191,15 +202,16 @@ void stop_if_diverging(const EpochStats& stats, const Validation& v, int64_t epo
   const double chance = std::log(static_cast<double>(kCifarClasses));
   char why[200] = "";
   if (stats.loss() > kDivergedTrainLossFactor * chance) {
-    std::snprintf(why, sizeof why, "mean training loss %.3g is above %.0fx chance level (%.2f)", stats.loss(),
-                  kDivergedTrainLossFactor, kDivergedTrainLossFactor * chance);
+    std::snprintf(why, sizeof why, "mean training loss %.3g is above %.0fx chance level (%.2f)",
+                  stats.loss(), kDivergedTrainLossFactor, kDivergedTrainLossFactor * chance);
   } else if (!std::isnan(v.loss) && !std::isfinite(v.loss)) {
     std::snprintf(why, sizeof why, "validation loss is not finite");
   } else if (v.loss > kDivergedValLossFactor * chance && stats.loss() > chance) {
-    std::snprintf(why, sizeof why,
-                  "validation loss %.3g is above %.0fx chance level (%.2f) and the training loss %.3g is "
-                  "not below chance level",
-                  v.loss, kDivergedValLossFactor, kDivergedValLossFactor * chance, stats.loss());
+    std::snprintf(
+        why, sizeof why,
+        "validation loss %.3g is above %.0fx chance level (%.2f) and the training loss %.3g is "
+        "not below chance level",
+        v.loss, kDivergedValLossFactor, kDivergedValLossFactor * chance, stats.loss());
   }
   if (*why) {
     throw InputError("training is diverging in epoch " + std::to_string(epoch + 1) + ": " + why +
@@ -217,20 +229,40 @@ void append_line(const std::string& path, const nlohmann::json& j) {
 
 nlohmann::json TrainConfig::to_json() const {
   const auto& s = schedule;
-  return {{"arch", arch}, {"data", data.dir}, {"val_size", data.validation_size},
-          {"batch_size", batch_size}, {"train_samples", train_samples}, {"init", init},
-          {"augment", augment}, {"seed", seed},
-          {"momentum", momentum}, {"nesterov", nesterov}, {"weight_decay", weight_decay},
-          {"label_smoothing", label_smoothing}, {"early_stop_patience", early_stop_patience},
-          {"eval_batch_size", eval_batch_size}, {"device", device},
+  return {{"arch", arch},
+          {"data", data.dir},
+          {"val_size", data.validation_size},
+          {"batch_size", batch_size},
+          {"train_samples", train_samples},
+          {"init", init},
+          {"augment", augment},
+          {"seed", seed},
+          {"momentum", momentum},
+          {"nesterov", nesterov},
+          {"weight_decay", weight_decay},
+          {"label_smoothing", label_smoothing},
+          {"early_stop_patience", early_stop_patience},
+          {"eval_batch_size", eval_batch_size},
+          {"device", device},
           {"schedule",
-           {{"epochs", s.epochs}, {"lr", s.lr}, {"warmup_epochs", s.warmup_epochs},
-            {"schedule", s.schedule}, {"step_epochs", s.step_epochs}, {"step_gamma", s.step_gamma},
-            {"swa_start_epoch", s.swa_start_epoch}, {"swa_schedule", s.swa_schedule},
-            {"cycle_epochs", s.cycle_epochs}, {"swa_lr_max", s.swa_lr_max}, {"swa_lr_min", s.swa_lr_min},
-            {"restart_mult", s.restart_mult}, {"cyclic_base_lr", s.cyclic_base_lr},
-            {"cyclic_max_lr", s.cyclic_max_lr}, {"cyclic_step_size_up", s.cyclic_step_size_up},
-            {"cyclic_gamma", s.cyclic_gamma}, {"swa_lr", s.swa_lr}, {"anneal_epochs", s.anneal_epochs},
+           {{"epochs", s.epochs},
+            {"lr", s.lr},
+            {"warmup_epochs", s.warmup_epochs},
+            {"schedule", s.schedule},
+            {"step_epochs", s.step_epochs},
+            {"step_gamma", s.step_gamma},
+            {"swa_start_epoch", s.swa_start_epoch},
+            {"swa_schedule", s.swa_schedule},
+            {"cycle_epochs", s.cycle_epochs},
+            {"swa_lr_max", s.swa_lr_max},
+            {"swa_lr_min", s.swa_lr_min},
+            {"restart_mult", s.restart_mult},
+            {"cyclic_base_lr", s.cyclic_base_lr},
+            {"cyclic_max_lr", s.cyclic_max_lr},
+            {"cyclic_step_size_up", s.cyclic_step_size_up},
+            {"cyclic_gamma", s.cyclic_gamma},
+            {"swa_lr", s.swa_lr},
+            {"anneal_epochs", s.anneal_epochs},
             {"anneal_strategy", s.anneal_strategy}}}};
 }
 
@@ -245,7 +277,8 @@ nlohmann::json train(TrainConfig c, bool resume) {
   if (resume && !fs::exists(last_path)) {
     // Killed before the first epoch ended: start over with the saved configuration.
     std::ifstream f(config_path);
-    if (!f) throw InputError(c.run_dir, "is not a swa-train run folder (no last.h5, no config.json)");
+    if (!f)
+      throw InputError(c.run_dir, "is not a swa-train run folder (no last.h5, no config.json)");
     nlohmann::json saved_config;
     try {
       saved_config = nlohmann::json::parse(f);
@@ -278,12 +311,16 @@ nlohmann::json train(TrainConfig c, bool resume) {
   }
   const torch::Device device = resolve_device(c.device);
   if (c.batch_size <= 0) throw InputError("--batch-size must be positive");
-  if (c.label_smoothing < 0 || c.label_smoothing >= 1) throw InputError("--label-smoothing must be in [0, 1)");
+  if (c.label_smoothing < 0 || c.label_smoothing >= 1)
+    throw InputError("--label-smoothing must be in [0, 1)");
   parse_architecture(c.arch);
 
   ImageSet train_set = load_cifar10(c.data, Split::kTrain);
-  if (c.train_samples > 0) train_set = train_set.subset(std::get<0>(seeded_subset(train_set.size(), c.train_samples, epoch_seed(c.seed, 0, 2)).sort()));
-  const ImageSet val = c.data.validation_size > 0 ? load_cifar10(c.data, Split::kValidation) : ImageSet{};
+  if (c.train_samples > 0)
+    train_set = train_set.subset(std::get<0>(
+        seeded_subset(train_set.size(), c.train_samples, epoch_seed(c.seed, 0, 2)).sort()));
+  const ImageSet val =
+      c.data.validation_size > 0 ? load_cifar10(c.data, Split::kValidation) : ImageSet{};
   const int64_t n = train_set.size();
   c.schedule.iterations_per_epoch = (n + c.batch_size - 1) / c.batch_size;
   const LrSchedule schedule(c.schedule);  // refuses bad flags before any training
@@ -305,9 +342,9 @@ nlohmann::json train(TrainConfig c, bool resume) {
   }
   model->to(device);
   torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(c.schedule.lr)
-                                                  .momentum(c.momentum)
-                                                  .nesterov(c.nesterov)
-                                                  .weight_decay(c.weight_decay));
+                                                 .momentum(c.momentum)
+                                                 .nesterov(c.nesterov)
+                                                 .weight_decay(c.weight_decay));
   if (resume) restore_training_state(model, opt, saved, last_path, device);
   model->train();
   const auto images = train_set.images.to(device);
@@ -340,9 +377,12 @@ nlohmann::json train(TrainConfig c, bool resume) {
 
   for (int64_t epoch = start_epoch; epoch < c.schedule.epochs; ++epoch) {
     auto gen = at::detail::createCPUGenerator(epoch_seed(c.seed, epoch, 1));
-    const auto order = torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kLong)).to(device);
+    const auto order =
+        torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kLong)).to(device);
     EpochStats stats;
-    Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c.schedule.epochs), n, c.progress);
+    Progress progress(
+        "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c.schedule.epochs), n,
+        c.progress);
     double lr = 0;
     for (int64_t b = 0; b < n; b += c.batch_size) {
       const auto idx = order.slice(0, b, std::min(n, b + c.batch_size));
@@ -354,7 +394,8 @@ nlohmann::json train(TrainConfig c, bool resume) {
       opt.zero_grad();
       const auto logits = model->forward(x);
       const auto loss = torch::nn::functional::cross_entropy(
-          logits, y, torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(c.label_smoothing));
+          logits, y,
+          torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(c.label_smoothing));
       loss.backward();
       opt.step();
       stats.loss_sum += loss.item<double>() * static_cast<double>(idx.size(0));
@@ -388,37 +429,54 @@ nlohmann::json train(TrainConfig c, bool resume) {
     last_flags = fit;
     const bool overfitting = fit.overfitting, underfitting = fit.underfitting;
     const nlohmann::json flags = fit.to_json();
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    nlohmann::json line = {{"epoch", epoch + 1}, {"step", step}, {"lr", lr},
-                           {"train_loss", stats.loss()}, {"train_acc", stats.accuracy()},
-                           {"val_loss", std::isnan(v.loss) ? nlohmann::json() : nlohmann::json(v.loss)},
-                           {"val_acc", std::isnan(v.accuracy) ? nlohmann::json() : nlohmann::json(v.accuracy)},
-                           {"flags", flags}, {"seconds", secs}};
-    std::fprintf(stderr, "epoch %lld/%lld  lr %.5f  train loss %.4f acc %.2f%%  val loss %.4f acc %.2f%%%s%s\n",
-                 static_cast<long long>(epoch + 1), static_cast<long long>(c.schedule.epochs), lr,
-                 stats.loss(), stats.accuracy(), v.loss, v.accuracy, overfitting ? "  [over-fitting]" : "",
-                 underfitting ? "  [under-fitting]" : "");
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    nlohmann::json line = {
+        {"epoch", epoch + 1},
+        {"step", step},
+        {"lr", lr},
+        {"train_loss", stats.loss()},
+        {"train_acc", stats.accuracy()},
+        {"val_loss", std::isnan(v.loss) ? nlohmann::json() : nlohmann::json(v.loss)},
+        {"val_acc", std::isnan(v.accuracy) ? nlohmann::json() : nlohmann::json(v.accuracy)},
+        {"flags", flags},
+        {"seconds", secs}};
+    std::fprintf(
+        stderr,
+        "epoch %lld/%lld  lr %.5f  train loss %.4f acc %.2f%%  val loss %.4f acc %.2f%%%s%s\n",
+        static_cast<long long>(epoch + 1), static_cast<long long>(c.schedule.epochs), lr,
+        stats.loss(), stats.accuracy(), v.loss, v.accuracy, overfitting ? "  [over-fitting]" : "",
+        underfitting ? "  [under-fitting]" : "");
     const auto meta = make_meta(epoch + 1, lr, stats, v, flags);
     if (std::isfinite(v.accuracy) && v.accuracy > best_val) {
       best_val = v.accuracy;
-      save_snapshot((fs::path(c.run_dir) / "best.h5").string(), meta, training_state(model, opt, false));
+      save_snapshot((fs::path(c.run_dir) / "best.h5").string(), meta,
+                    training_state(model, opt, false));
     }
     SnapshotMeta last = meta;
     last.config = {{"run", run_config},
-                   {"progress", {{"epochs_done", epoch + 1}, {"step", step}, {"cycles_done", cycle},
-                                 {"best_val_acc", best_val}, {"fit", monitor.state()}}}};
+                   {"progress",
+                    {{"epochs_done", epoch + 1},
+                     {"step", step},
+                     {"cycles_done", cycle},
+                     {"best_val_acc", best_val},
+                     {"fit", monitor.state()}}}};
     save_snapshot(last_path, last, training_state(model, opt, true));
     append_line(log_path, line);  // after last.h5: a resumed run rewrites from there
     if (monitor.should_stop(c.early_stop_patience)) {
-      stop_reason = "early stop: validation loss rose for " + std::to_string(monitor.rising_epochs()) + " epochs";
+      stop_reason = "early stop: validation loss rose for " +
+                    std::to_string(monitor.rising_epochs()) + " epochs";
       std::fprintf(stderr, "swa-train: %s\n", stop_reason.c_str());
       break;
     }
   }
-  return {{"run_dir", c.run_dir}, {"snapshots_written", snapshots}, {"cycles", cycle},
-          {"best_val_acc", best_val < 0 ? nlohmann::json() : nlohmann::json(best_val)},
-          {"stop", stop_reason},
-          {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}};
+  return {
+      {"run_dir", c.run_dir},
+      {"snapshots_written", snapshots},
+      {"cycles", cycle},
+      {"best_val_acc", best_val < 0 ? nlohmann::json() : nlohmann::json(best_val)},
+      {"stop", stop_reason},
+      {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}};
 }
 
 }  // namespace swa

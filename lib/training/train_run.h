@@ -22,7 +22,7 @@ struct TrainConfig {
   int64_t batch_size = 128;
   int64_t train_samples = 0;  // 0: the whole training split; else a seeded subset (smoke tests)
   std::string init;           // start from this snapshot's weights instead of a random init
-  bool augment = true;        // random crop + flip; off: the batches as stored (step-equality tests)
+  bool augment = true;  // random crop + flip; off: the batches as stored (step-equality tests)
   int64_t seed = 0;
   double momentum = 0.9;
   bool nesterov = false;

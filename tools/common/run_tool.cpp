@@ -14,7 +14,8 @@ int run_tool(CLI::App& app, int argc, char** argv, const std::function<int()>& b
     return app.exit(e);
   }
   const std::string name = app.get_name();
-  reuse_freed_buffers();  // every tool: forward passes and streamed reads free and reallocate MB-sized buffers
+  reuse_freed_buffers();  // every tool: forward passes and streamed reads free and reallocate
+                          // MB-sized buffers
   try {
     return body();
   } catch (const InputError& e) {

@@ -47,7 +47,8 @@ run swa-bn on the result before evaluating it.)");
   app.add_flag("--compress", compress, "HDF5 output: shuffle + deflate (smaller, slower reads)");
   swa::add_json_option(app, json_target);
   swa::add_state_dict_key_option(app);
-  app.add_option("--threads", threads, "Reading threads (0: one per core; 1: one thread for everything)")
+  app.add_option("--threads", threads,
+                 "Reading threads (0: one per core; 1: one thread for everything)")
       ->default_val(0)
       ->check(CLI::NonNegativeNumber);
   app.footer(app.get_footer() + R"(
@@ -72,12 +73,12 @@ its own zip and data-only pickle code, which never runs anything a file holds.)"
     request.threads = threads;
     const auto summary = swa::average_snapshots(request);
 
-    std::cerr << "swa-average: " << plan.inputs.size() << " snapshots (" << plan.weighting
-              << "), " << summary.tensors_averaged << " tensors averaged, "
-              << summary.tensors_from_base << " from base -> " << output << "\n";
+    std::cerr << "swa-average: " << plan.inputs.size() << " snapshots (" << plan.weighting << "), "
+              << summary.tensors_averaged << " tensors averaged, " << summary.tensors_from_base
+              << " from base -> " << output << "\n";
     if (soft_threshold > 0) {
-      std::cerr << "swa-average: soft threshold " << soft_threshold << ": sparsity "
-                << std::fixed << std::setprecision(2) << 100 * summary.sparsity() << "% ("
+      std::cerr << "swa-average: soft threshold " << soft_threshold << ": sparsity " << std::fixed
+                << std::setprecision(2) << 100 * summary.sparsity() << "% ("
                 << summary.zero_elements << " of " << summary.thresholded_elements
                 << " conv/linear weights are zero)\n";
     }

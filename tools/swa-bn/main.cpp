@@ -26,7 +26,8 @@ without augmentation unless --augment. The output records bn_state=recomputed.)"
   swa::add_image_tool_options(app, flags, "Images to use: train, val or test");
   app.add_option("--samples", req.samples, "Use a fixed, seeded subset of N images (0: all)")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--seed", req.pass.seed, "Seed for --samples and --augment")->capture_default_str();
+  app.add_option("--seed", req.pass.seed, "Seed for --samples and --augment")
+      ->capture_default_str();
   app.add_flag("--augment", req.pass.augment, "Random crop + flip, as in training");
   app.add_option("--arch", req.arch_override, "Architecture, for files without metadata");
 
@@ -37,9 +38,10 @@ without augmentation unless --augment. The output records bn_state=recomputed.)"
     req.pass.batch_size = flags.batch_size;
     req.pass.device = swa::resolve_device(flags.device);
     const auto summary = swa::recompute_snapshot_batchnorm(req);
-    std::cerr << "swa-bn: " << summary["images"] << " images on " << summary["device"].get<std::string>()
-              << ", " << static_cast<int64_t>(summary["images_per_second"].get<double>())
-              << " img/s -> " << req.output << " (bn_state=recomputed)\n";
+    std::cerr << "swa-bn: " << summary["images"] << " images on "
+              << summary["device"].get<std::string>() << ", "
+              << static_cast<int64_t>(summary["images_per_second"].get<double>()) << " img/s -> "
+              << req.output << " (bn_state=recomputed)\n";
     if (!flags.json.empty()) swa::emit_json(summary, flags.json);
     return swa::kExitOk;
   });

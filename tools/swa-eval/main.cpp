@@ -30,9 +30,9 @@ void print_table(const nlohmann::json& r) {
     for (const auto& v : row) std::printf(" %5lld", static_cast<long long>(v.get<int64_t>()));
     std::printf("\n");
   }
-  std::printf("  %.0f images/s on %s (forward %.2fs, total %.2fs)\n", r["images_per_second"].get<double>(),
-              r["device"].get<std::string>().c_str(), r["forward_seconds"].get<double>(),
-              r["total_seconds"].get<double>());
+  std::printf("  %.0f images/s on %s (forward %.2fs, total %.2fs)\n",
+              r["images_per_second"].get<double>(), r["device"].get<std::string>().c_str(),
+              r["forward_seconds"].get<double>(), r["total_seconds"].get<double>());
 }
 
 }  // namespace
@@ -64,7 +64,8 @@ confusion matrix, images/s. Selection should use --split val; report --split tes
     req.predict.device = swa::resolve_device(flags.device);
     req.predict.fold_batchnorm = !no_fold;
     const auto report = swa::evaluate_snapshot(req);
-    for (const auto& w : report["warnings"]) std::cerr << "swa-eval: WARNING: " << w.get<std::string>() << "\n";
+    for (const auto& w : report["warnings"])
+      std::cerr << "swa-eval: WARNING: " << w.get<std::string>() << "\n";
     if (flags.json.empty()) {
       print_table(report);
     } else {

@@ -38,17 +38,19 @@ void print_human(const nlohmann::json& r) {
       for (const auto& item : items) s += (s.empty() ? "" : ", ") + item.get<std::string>();
       return s.empty() ? std::string("none") : s;
     };
-    std::cout << "  state dict   " << (sd.at("object") == "root" ? std::string("the file's top-level dict")
-                                                               : "'" + sd.at("object").get<std::string>() + "'")
-              << "; prefixes stripped: " << list(sd.at("stripped_prefixes")) << "; dropped: " << list(sd.at("dropped"))
-              << "\n"
+    std::cout << "  state dict   "
+              << (sd.at("object") == "root" ? std::string("the file's top-level dict")
+                                            : "'" + sd.at("object").get<std::string>() + "'")
+              << "; prefixes stripped: " << list(sd.at("stripped_prefixes"))
+              << "; dropped: " << list(sd.at("dropped")) << "\n"
               << "  not taken    " << list(sd.at("skipped")) << "\n";
   }
   if (r.contains("verified")) {
     if (r["verified"].get<bool>()) {
       std::cout << "  verify       ok: every tensor read, checksums and values fine\n";
     } else {
-      for (const auto& p : r["problems"]) std::cout << "  verify       FAILED: " << text_of(p["error"]) << "\n";
+      for (const auto& p : r["problems"])
+        std::cout << "  verify       FAILED: " << text_of(p["error"]) << "\n";
     }
   }
 }
@@ -67,7 +69,8 @@ Exit code 1 when any file cannot be read or fails --verify.)");
   std::string json_target;
   bool verify = false;
   int threads = 0;
-  app.add_option("files", files, "Snapshot files (.h5, .pt/.pth/.ckpt/.bin, .safetensors)")->required();
+  app.add_option("files", files, "Snapshot files (.h5, .pt/.pth/.ckpt/.bin, .safetensors)")
+      ->required();
   app.add_flag("--verify", verify, "Read every tensor: checksums (HDF5) and NaN/Inf");
   swa::add_json_option(app, json_target);
   swa::add_threads_option(app, threads);

@@ -46,19 +46,24 @@ std::string report_name(const std::string& arg, std::set<std::string>& taken) {
 
 void print_summary_line(const nlohmann::json& r, const std::string& dir) {
   const auto& rec = r["recommendation"];
-  std::fprintf(stderr, "swa-report: %s: SWA %.2f %% vs best single %.2f %% (val); recommended: %s (%zu snapshots, %.2f %% val)\n",
-               r["source"].get<std::string>().c_str(), r["uniform_average"]["validation"]["top1"].get<double>(),
-               r["best_single"]["validation"]["top1"].get<double>(), rec["name"].get<std::string>().c_str(),
-               rec["members"].size(), rec["validation"]["top1"].get<double>());
+  std::fprintf(stderr,
+               "swa-report: %s: SWA %.2f %% vs best single %.2f %% (val); recommended: %s (%zu "
+               "snapshots, %.2f %% val)\n",
+               r["source"].get<std::string>().c_str(),
+               r["uniform_average"]["validation"]["top1"].get<double>(),
+               r["best_single"]["validation"]["top1"].get<double>(),
+               rec["name"].get<std::string>().c_str(), rec["members"].size(),
+               rec["validation"]["top1"].get<double>());
   std::fprintf(stderr, "swa-report: report in %s/report.md\n", dir.c_str());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Which snapshots help: per-snapshot metrics, leave-one-out, greedy soup, ensemble vs "
-               "average, output covariance, and a recommendation.",
-               "swa-report"};
+  CLI::App app{
+      "Which snapshots help: per-snapshot metrics, leave-one-out, greedy soup, ensemble vs "
+      "average, output covariance, and a recommendation.",
+      "swa-report"};
   app.footer(R"(Examples:
   swa-report runs/ref --data cifar10/                     # report in ./swa-report/
   swa-report runs/ref/snapshots --data cifar10/ -o report/
@@ -78,17 +83,21 @@ Exit codes: 0 ok, 1 bad input (any folder), 3 --fail-if-worse gate failed, 4 int
   app.add_option("inputs", inputs, "swa-train run folders or folders of snapshots")->required();
   app.add_option("-o,--output", output, "Report folder")->capture_default_str();
   swa::add_data_options(app, data_dir, validation_size);
-  app.add_option("--bn-samples", bn_samples, "Training images for each BatchNorm re-estimation (fixed, seeded)")
+  app.add_option("--bn-samples", bn_samples,
+                 "Training images for each BatchNorm re-estimation (fixed, seeded)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   bool bn_plain = false;
   app.add_flag("--bn-no-augment", bn_plain,
-               "Re-estimate BatchNorm on the images as stored (default: random crop + flip, as in training)");
-  app.add_option("--cpis-top", cpis_top, "Percent of snapshots, by output-covariance importance, in that subset")
+               "Re-estimate BatchNorm on the images as stored (default: random crop + flip, as in "
+               "training)");
+  app.add_option("--cpis-top", cpis_top,
+                 "Percent of snapshots, by output-covariance importance, in that subset")
       ->capture_default_str()
       ->check(CLI::Range(1.0, 100.0));
-  app.add_option("--fail-if-worse", fail_if_worse,
-                 "Exit 3 when SWA trails the best single snapshot by more than TOL validation points");
+  app.add_option(
+      "--fail-if-worse", fail_if_worse,
+      "Exit 3 when SWA trails the best single snapshot by more than TOL validation points");
   app.add_flag("--no-test", no_test, "Skip the test split altogether");
   app.add_flag("-q,--quiet", quiet, "No progress on stderr");
   swa::add_batch_size_option(app, batch_size);
@@ -110,7 +119,8 @@ Exit codes: 0 ok, 1 bad input (any folder), 3 --fail-if-worse gate failed, 4 int
     base.scoring.progress = !quiet && ::isatty(2);
     base.log = !quiet;
     // An unwritable destination fails before hours of compute, not after.
-    swa::require_writable_folder(fs::is_directory(output) ? (fs::path(output) / "report.json").string() : output);
+    swa::require_writable_folder(
+        fs::is_directory(output) ? (fs::path(output) / "report.json").string() : output);
     swa::locate_cifar10(data_dir);  // a missing dataset fails before any snapshot is read
 
     const bool batch = inputs.size() > 1;
@@ -139,8 +149,10 @@ Exit codes: 0 ok, 1 bad input (any folder), 3 --fail-if-worse gate failed, 4 int
 
     const nlohmann::json summary = swa::batch_summary(outcomes, fail_if_worse);
     if (batch) {
-      swa::write_file_atomically((fs::path(output) / "summary.json").string(), summary.dump(2) + "\n");
-      swa::write_file_atomically((fs::path(output) / "summary.md").string(), swa::batch_summary_markdown(summary));
+      swa::write_file_atomically((fs::path(output) / "summary.json").string(),
+                                 summary.dump(2) + "\n");
+      swa::write_file_atomically((fs::path(output) / "summary.md").string(),
+                                 swa::batch_summary_markdown(summary));
       if (!quiet) std::fprintf(stderr, "swa-report: summary in %s/summary.md\n", output.c_str());
     }
     if (!json_target.empty()) {
@@ -152,7 +164,9 @@ Exit codes: 0 ok, 1 bad input (any folder), 3 --fail-if-worse gate failed, 4 int
       swa::emit_json(batch ? doc : outcomes.front().report, json_target);
     }
     for (const auto& source : summary["failed_gate"]) {
-      std::fprintf(stderr, "swa-report: GATE FAILED: %s: SWA trails the best single snapshot by more than %.2f points\n",
+      std::fprintf(stderr,
+                   "swa-report: GATE FAILED: %s: SWA trails the best single snapshot by more than "
+                   "%.2f points\n",
                    source.get<std::string>().c_str(), *fail_if_worse);
     }
     if (!summary["errors"].empty()) return swa::kExitBadInput;

@@ -8,7 +8,8 @@
 #include "tools/common/shared_options.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"Train a ResNet on CIFAR-10 and snapshot the weights at every SWA cycle end.", "swa-train"};
+  CLI::App app{"Train a ResNet on CIFAR-10 and snapshot the weights at every SWA cycle end.",
+               "swa-train"};
   app.footer(R"(Examples:
   # the reference recipe: warm-up to 0.1 in epoch 1, 0.1 to epoch 6, then 6 one-epoch cycles
   swa-train --data cifar10/ --out runs/ref --val-size 0 --epochs 12 --lr 0.1 --warmup-epochs 1 \
@@ -32,39 +33,59 @@ state, rewritten each epoch) and log.jsonl (one line per epoch).)");
   app.add_option("--arch", c.arch, "Architecture")->capture_default_str();
   app.add_option("--epochs", s.epochs, "Epochs")->capture_default_str();
   app.add_option("--batch-size", c.batch_size, "Images per step")->capture_default_str();
-  app.add_option("--train-samples", c.train_samples, "Train on a seeded subset of N images (0: all)");
-  app.add_option("--init", c.init, "Start from this snapshot's weights (any format) instead of a random init");
+  app.add_option("--train-samples", c.train_samples,
+                 "Train on a seeded subset of N images (0: all)");
+  app.add_option("--init", c.init,
+                 "Start from this snapshot's weights (any format) instead of a random init");
   app.add_flag("!--no-augment", c.augment, "Train on the images as stored (no random crop + flip)");
-  app.add_option("--seed", c.seed, "Seed for weights, shuffling and augmentation")->capture_default_str();
+  app.add_option("--seed", c.seed, "Seed for weights, shuffling and augmentation")
+      ->capture_default_str();
   app.add_option("--lr", s.lr, "Base learning rate")->capture_default_str();
   app.add_option("--momentum", c.momentum, "SGD momentum")->capture_default_str();
   app.add_flag("--nesterov", c.nesterov, "Nesterov momentum");
   app.add_option("--weight-decay", c.weight_decay, "Weight decay")->capture_default_str();
   app.add_option("--label-smoothing", c.label_smoothing, "Label smoothing")->capture_default_str();
-  app.add_option("--warmup-epochs", s.warmup_epochs, "Linear warm-up epochs")->capture_default_str();
-  app.add_option("--schedule", s.schedule, "Before SWA: constant, step or cosine")->capture_default_str();
-  app.add_option("--step-epochs", s.step_epochs, "step: epochs between decays")->capture_default_str();
+  app.add_option("--warmup-epochs", s.warmup_epochs, "Linear warm-up epochs")
+      ->capture_default_str();
+  app.add_option("--schedule", s.schedule, "Before SWA: constant, step or cosine")
+      ->capture_default_str();
+  app.add_option("--step-epochs", s.step_epochs, "step: epochs between decays")
+      ->capture_default_str();
   app.add_option("--step-gamma", s.step_gamma, "step: decay factor")->capture_default_str();
-  app.add_option("--swa-start", s.swa_start_epoch, "Epochs before the SWA phase (-1: none)")->capture_default_str();
+  app.add_option("--swa-start", s.swa_start_epoch, "Epochs before the SWA phase (-1: none)")
+      ->capture_default_str();
   app.add_option("--swa-schedule", s.swa_schedule,
-                 "cyclic, triangular, triangular2, exp_range, cosine-restarts or constant")->capture_default_str();
-  app.add_option("--cycle-epochs", s.cycle_epochs, "cyclic/cosine-restarts: epochs per cycle")->capture_default_str();
-  app.add_option("--swa-lr-max", s.swa_lr_max, "cyclic/cosine-restarts: rate at a cycle's start")->capture_default_str();
-  app.add_option("--swa-lr-min", s.swa_lr_min, "cyclic/cosine-restarts: rate at a cycle's end")->capture_default_str();
-  app.add_option("--restart-mult", s.restart_mult, "cosine-restarts: T_mult")->capture_default_str();
-  app.add_option("--base-lr", s.cyclic_base_lr, "triangular*/exp_range: CyclicLR base_lr")->capture_default_str();
-  app.add_option("--max-lr", s.cyclic_max_lr, "triangular*/exp_range: CyclicLR max_lr")->capture_default_str();
-  app.add_option("--step-size-up", s.cyclic_step_size_up, "triangular*/exp_range: iterations up")->capture_default_str();
+                 "cyclic, triangular, triangular2, exp_range, cosine-restarts or constant")
+      ->capture_default_str();
+  app.add_option("--cycle-epochs", s.cycle_epochs, "cyclic/cosine-restarts: epochs per cycle")
+      ->capture_default_str();
+  app.add_option("--swa-lr-max", s.swa_lr_max, "cyclic/cosine-restarts: rate at a cycle's start")
+      ->capture_default_str();
+  app.add_option("--swa-lr-min", s.swa_lr_min, "cyclic/cosine-restarts: rate at a cycle's end")
+      ->capture_default_str();
+  app.add_option("--restart-mult", s.restart_mult, "cosine-restarts: T_mult")
+      ->capture_default_str();
+  app.add_option("--base-lr", s.cyclic_base_lr, "triangular*/exp_range: CyclicLR base_lr")
+      ->capture_default_str();
+  app.add_option("--max-lr", s.cyclic_max_lr, "triangular*/exp_range: CyclicLR max_lr")
+      ->capture_default_str();
+  app.add_option("--step-size-up", s.cyclic_step_size_up, "triangular*/exp_range: iterations up")
+      ->capture_default_str();
   app.add_option("--gamma", s.cyclic_gamma, "exp_range: gamma")->capture_default_str();
   app.add_option("--swa-lr", s.swa_lr, "constant (SWALR): the SWA rate")->capture_default_str();
-  app.add_option("--anneal-epochs", s.anneal_epochs, "constant (SWALR): annealing epochs")->capture_default_str();
-  app.add_option("--anneal-strategy", s.anneal_strategy, "constant (SWALR): cos or linear")->capture_default_str();
+  app.add_option("--anneal-epochs", s.anneal_epochs, "constant (SWALR): annealing epochs")
+      ->capture_default_str();
+  app.add_option("--anneal-strategy", s.anneal_strategy, "constant (SWALR): cos or linear")
+      ->capture_default_str();
   app.add_option("--early-stop-patience", c.early_stop_patience,
-                 "Stop after N epochs of rising validation loss (0: never)")->capture_default_str();
+                 "Stop after N epochs of rising validation loss (0: never)")
+      ->capture_default_str();
   bool deterministic = false;
-  app.add_flag("--deterministic", deterministic,
-               "Deterministic kernels only (GPU: cuDNN too). CPU runs here are reproducible anyway");
-  app.add_flag("--print-schedule", print_schedule, "Print the rate per epoch (first, last iteration) and exit");
+  app.add_flag(
+      "--deterministic", deterministic,
+      "Deterministic kernels only (GPU: cuDNN too). CPU runs here are reproducible anyway");
+  app.add_flag("--print-schedule", print_schedule,
+               "Print the rate per epoch (first, last iteration) and exit");
   swa::add_device_option(app, c.device);
   swa::add_threads_option(app, threads);
 
@@ -85,9 +106,11 @@ state, rewritten each epoch) and log.jsonl (one line per epoch).)");
       std::printf("epoch  first-iteration-lr  last-iteration-lr  cycle-ends\n");
       for (int64_t e = 0; e < s.epochs; ++e) {
         int ends = 0;
-        for (int64_t i = e * s.iterations_per_epoch; i < (e + 1) * s.iterations_per_epoch; ++i) ends += schedule.is_cycle_end(i);
+        for (int64_t i = e * s.iterations_per_epoch; i < (e + 1) * s.iterations_per_epoch; ++i)
+          ends += schedule.is_cycle_end(i);
         std::printf("%5lld  %18.6g  %17.6g  %d\n", static_cast<long long>(e + 1),
-                    schedule.at(e * s.iterations_per_epoch), schedule.at((e + 1) * s.iterations_per_epoch - 1), ends);
+                    schedule.at(e * s.iterations_per_epoch),
+                    schedule.at((e + 1) * s.iterations_per_epoch - 1), ends);
       }
       return swa::kExitOk;
     }
