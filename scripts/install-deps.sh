@@ -15,6 +15,7 @@ packages=(
   catch2                  # unit tests (v2)
   python3-torch python3-torchvision python3-h5py python3-numpy  # interop tests and benchmarks
   strace                  # CLI tests: which libraries a tool opens
+  clang-format            # scripts/test.sh: the tree follows .clang-format
   curl ca-certificates    # scripts/get-cifar10.sh: the official CIFAR-10 download
 )
 
