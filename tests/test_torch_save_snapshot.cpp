@@ -2,6 +2,7 @@
 
 #include "formats/input_error.h"
 #include "formats/restricted_unpickler.h"
+#include "formats/torch_checkpoint.h"
 #include "formats/zip_archive.h"
 #include "formats/zip_writer.h"
 #include "test_support.h"
@@ -116,6 +117,33 @@ TEST_CASE("a flipped byte in a .pt tensor fails its CRC-32, naming the file and 
                                                 Catch::Contains("wide.weight") &&
                                                 Catch::Contains("CRC-32"));
   CHECK(bit_equal(r->read("wide.bias"), s[1].second));
+}
+
+TEST_CASE("an untyped storage with _rebuild_tensor_v3's dtype gives that dtype's tensor") {
+  PickleDocument doc;
+  // {"w": _rebuild_tensor_v3(storage(UntypedStorage, "0", 12 bytes), 0, (3, 2), (2, 1), False,
+  //  OrderedDict(), torch.bfloat16)}, protocol 2, as PyTorch 2.x writes dtypes without a typed
+  //  storage.
+  const std::string pkl = bytes(
+      "\x80\x02}(X\x01\x00\x00\x00w"
+      "ctorch._utils\n_rebuild_tensor_v3\n"
+      "((X\x07\x00\x00\x00storage"
+      "ctorch\nUntypedStorage\n"
+      "X\x01\x00\x00\x00"
+      "0X\x03\x00\x00\x00"
+      "cpuK\x0ctQK\x00K\x03K\x02\x86K\x02K\x01\x86\x89"
+      "ccollections\nOrderedDict\n)R"
+      "ctorch\nbfloat16\ntRu.");
+  const PickleValue* root = unpickle_text(pkl, doc);
+  const CheckpointStateDict sd = find_state_dict(*root, "", "test.pt");
+  REQUIRE(sd.tensors.size() == 1);
+  const TensorRef& t = *sd.tensors[0].tensor;
+  CHECK(sd.tensors[0].key == "w");
+  CHECK(t.type == ElementType::kBFloat16);
+  CHECK(t.shape == std::vector<int64_t>{3, 2});
+  CHECK(t.stride == std::vector<int64_t>{2, 1});
+  CHECK(t.storage->untyped);
+  CHECK(t.storage->numel == 12);
 }
 
 TEST_CASE("the unpickler builds a placeholder for any other global and never calls it") {
