@@ -276,6 +276,37 @@ with tempfile.TemporaryDirectory() as d:
     damaged("flipped-pickle.pt", flip_in("/data.pkl", 40), "data.pkl")
     damaged("flipped-tensor.pt", flip_in("/data/0", 100), "conv1.weight")  # storage 0: the first tensor
 
+    # Mutated files (bit flips, truncations, zeroed and duplicated ranges) of both containers are
+    # refused or read, never a crash: exit 0 or 1, nothing else. (Systematic fuzzing: issue #13.)
+    import random
+    rng = random.Random(7)
+    codes = {}
+    for base in (os.path.join(d, "wrapped-state_dict.pth"), os.path.join(d, "legacy.pt")):
+        data = open(base, "rb").read()
+        for i in range(150):
+            b = bytearray(data)
+            kind = rng.choice(["flip", "truncate", "zero", "duplicate"])
+            p = rng.randrange(len(b))
+            if kind == "flip":
+                for _ in range(rng.randint(1, 8)):
+                    b[rng.randrange(len(b))] ^= 1 << rng.randrange(8)
+            elif kind == "truncate":
+                del b[p:]
+            elif kind == "zero":
+                n = min(rng.randint(1, 64), len(b) - p)
+                b[p:p + n] = bytes(n)
+            else:
+                q = rng.randrange(len(b))
+                b[p:p] = b[q:q + rng.randint(1, 32)]
+            mutated = os.path.join(d, "mutated.pt")
+            open(mutated, "wb").write(bytes(b))
+            r = subprocess.run([os.path.join(BIN, "swa-average"), mutated, "-o", os.path.join(d, "mutated.safetensors")],
+                               capture_output=True, timeout=60)
+            codes[r.returncode] = codes.get(r.returncode, 0) + 1
+            if r.returncode not in (0, 1):
+                shutil.copy(mutated, os.path.join(tempfile.gettempdir(), f"swa-crash-{i}.pt"))
+    check("300 mutated .pt files: exit 0 or 1, never a crash", set(codes) <= {0, 1}, codes)
+
     # The bytes decide the container: a name that disagrees is an error that says what the bytes are.
     h5 = os.path.join(d, "really-hdf5.pt")
     run("swa-average", inputs[0], "-o", os.path.join(d, "x.h5"))
