@@ -161,16 +161,15 @@ class TorchSaveTensorFileReader final : public TensorFileReader {
   // --- the legacy format: pickles in a row (magic, protocol, system info, the object, the
   // storage keys), then each storage as its element count and its bytes.
   void open_legacy() {
+    // The pickles come first and are small next to the storages after them: read a window of
+    // the file, widened only when a pickle runs past its end.
     PickleDocument doc;
     std::vector<char> head;
     size_t pos = 0;
-    auto next = [&](const char* what) {
-      Unpickled u = unpickle(head.data() + pos, head.size() - pos, doc, path_, what);
-      pos += u.consumed;
-      return u.value;
-    };
-    // The pickles come first and are small next to the storages after them: read a window of
-    // the file, widened only when a pickle runs past its end.
+    enum { kMagic, kProtocol, kSystem, kRoot, kKeys };
+    const PickleValue* pickles[5] = {};
+    const char* names[5] = {"magic number", "protocol version", "system info", "data pickle",
+                            "storage keys"};
     const uint64_t limit = std::min<uint64_t>(file_.size(), kMaxPickleBytes);
     for (uint64_t window = std::min<uint64_t>(limit, 1u << 20);;
          window = std::min(limit, window * 16)) {
@@ -178,35 +177,35 @@ class TorchSaveTensorFileReader final : public TensorFileReader {
       file_.read_exact(head.data(), window, 0, "header");
       pos = 0;
       try {
-        for (const char* what :
-             {"magic number", "protocol version", "system info", "data pickle", "storage keys"}) {
-          next(what);
+        for (int i = kMagic; i <= kKeys; ++i) {
+          const Unpickled u = unpickle(head.data() + pos, head.size() - pos, doc, path_, names[i]);
+          pickles[i] = u.value;
+          pos += u.consumed;
         }
         break;
       } catch (const PickleTruncated&) {
         if (window == limit) throw;
       }
     }
-    pos = 0;
-    const PickleValue* magic = next("magic number");
+    const PickleValue* magic = pickles[kMagic];
     if (magic->kind != PickleValue::Kind::kInt || !magic->big_integer ||
         magic->text !=
             std::string(reinterpret_cast<const char*>(kLegacyMagic), sizeof kLegacyMagic)) {
-      throw InputError(path_, "a pickle, but not one torch.save wrote (no PyTorch magic number)");
+      throw InputError(path_,
+                       "not a PyTorch file: a pickle, but without torch.save's magic number");
     }
-    const PickleValue* protocol = next("protocol version");
+    const PickleValue* protocol = pickles[kProtocol];
     if (protocol->kind != PickleValue::Kind::kInt || protocol->integer != kLegacyProtocolVersion) {
       throw InputError(path_, "legacy torch.save protocol " + std::to_string(protocol->integer) +
                                   " is not read");
     }
-    const PickleValue* system = next("system info");
-    if (const PickleValue* le = system->find("little_endian");
+    if (const PickleValue* le = pickles[kSystem]->find("little_endian");
         le && le->kind == PickleValue::Kind::kBool && !le->boolean) {
       throw InputError(path_,
                        "was saved on a big-endian machine; only little-endian files are read");
     }
-    const PickleValue* root = next("data pickle");
-    const PickleValue* keys = next("storage keys");
+    const PickleValue* root = pickles[kRoot];
+    const PickleValue* keys = pickles[kKeys];
     if (keys->kind != PickleValue::Kind::kList)
       throw InputError(path_, "legacy storage key list is malformed");
     const CheckpointStateDict sd = find_state_dict(*root, state_dict_key(), path_);
@@ -214,15 +213,18 @@ class TorchSaveTensorFileReader final : public TensorFileReader {
     meta_.epoch = sd.epoch;
     meta_.step = sd.step;
 
+    std::map<std::string, int64_t>
+        element_bytes_of;  // each key's element size, from its references
+    for (const auto& ref : doc.storages()) {
+      element_bytes_of.emplace(ref.key, ref.untyped ? 1 : element_size(ref.type));
+    }
     std::map<std::string, StorageBytes> storages;
     uint64_t at = pos;
     for (const PickleValue* k : keys->items) {
       if (k->kind != PickleValue::Kind::kString)
         throw InputError(path_, "legacy storage key list is malformed");
-      int64_t element_bytes = 1;
-      for (const auto& s : doc.storages()) {
-        if (s.key == k->text && !s.untyped) element_bytes = element_size(s.type);
-      }
+      const auto known = element_bytes_of.find(k->text);
+      const int64_t element_bytes = known == element_bytes_of.end() ? 1 : known->second;
       uint64_t count = 0;
       file_.read_exact(&count, 8, at, "storage " + k->text);
       int64_t size = 0;

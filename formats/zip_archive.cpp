@@ -10,10 +10,10 @@
 namespace swa {
 namespace {
 
-using Unzip = std::unique_ptr<void, int (*)(unzFile)>;
-
-Unzip open_unzip(const std::string& path) {
-  Unzip z(unzOpen64(path.c_str()), &unzClose);
+std::shared_ptr<void> open_unzip(const std::string& path) {
+  std::shared_ptr<void> z(unzOpen64(path.c_str()), [](void* handle) {
+    if (handle) unzClose(handle);
+  });
   if (!z)
     throw InputError(path,
                      "not a readable zip archive (truncated, or no zip directory at its end)");
@@ -39,13 +39,16 @@ ZipArchive::ZipArchive(const std::string& path) : path_(path) {
   std::error_code ec;
   const uint64_t file_size = std::filesystem::file_size(path, ec);
   if (ec) throw InputError(path, "cannot open: " + ec.message());
-  Unzip z = open_unzip(path);
-  int rc = unzGoToFirstFile(z.get());
-  for (; rc == UNZ_OK; rc = unzGoToNextFile(z.get())) {
+  unzip_ = open_unzip(path);
+  unzFile z = unzip_.get();
+  int rc = unzGoToFirstFile(z);
+  for (; rc == UNZ_OK; rc = unzGoToNextFile(z)) {
     ZipEntry e;
-    e.name = current_name(z.get(), path);
+    unz64_file_pos at;
+    unzGetFilePos64(z, &at);
+    e.name = current_name(z, path);
     unz_file_info64 info;
-    unzGetCurrentFileInfo64(z.get(), &info, nullptr, 0, nullptr, 0, nullptr, 0);
+    unzGetCurrentFileInfo64(z, &info, nullptr, 0, nullptr, 0, nullptr, 0);
     e.size = info.uncompressed_size;
     e.compressed_size = info.compressed_size;
     e.crc32 = static_cast<uint32_t>(info.crc);
@@ -57,16 +60,17 @@ ZipArchive::ZipArchive(const std::string& path) : path_(path) {
     }
     if (e.stored && e.size != e.compressed_size)
       throw InputError(path, "zip entry " + e.name + " has inconsistent sizes");
-    if (unzOpenCurrentFile(z.get()) != UNZ_OK) {
+    if (unzOpenCurrentFile(z) != UNZ_OK) {
       throw InputError(
           path, "zip entry " + e.name + " has a damaged local header (corrupt or truncated file?)");
     }
-    e.data_offset = unzGetCurrentFileZStreamPos64(z.get());
-    unzCloseCurrentFile(z.get());
+    e.data_offset = unzGetCurrentFileZStreamPos64(z);
+    unzCloseCurrentFile(z);
     if (e.data_offset > file_size || e.compressed_size > file_size - e.data_offset) {
       throw InputError(path, "zip entry " + e.name + " runs past the end of the file (truncated?)");
     }
     entries_.push_back(std::move(e));
+    positions_.push_back({at.pos_in_zip_directory, at.num_of_file});
   }
   if (rc != UNZ_END_OF_LIST_OF_FILE) throw InputError(path, "damaged zip directory");
 }
@@ -84,23 +88,24 @@ std::string ZipArchive::read(const ZipEntry& entry, uint64_t limit) const {
                                 " bytes, more than the " + std::to_string(limit) +
                                 " this reader takes");
   }
-  Unzip z = open_unzip(path_);
-  if (unzLocateFile(z.get(), entry.name.c_str(), 1) != UNZ_OK ||
-      unzOpenCurrentFile(z.get()) != UNZ_OK) {
+  unzFile z = unzip_.get();
+  const DirectoryPosition& p = positions_.at(static_cast<size_t>(&entry - entries_.data()));
+  unz64_file_pos at{p.offset, p.index};
+  if (unzGoToFilePos64(z, &at) != UNZ_OK || unzOpenCurrentFile(z) != UNZ_OK) {
     throw InputError(path_, "cannot open zip entry " + entry.name);
   }
   std::string out(entry.size, '\0');
   uint64_t done = 0;
   while (done < out.size()) {
     const unsigned chunk = static_cast<unsigned>(std::min<uint64_t>(out.size() - done, 1u << 30));
-    const int n = unzReadCurrentFile(z.get(), out.data() + done, chunk);
+    const int n = unzReadCurrentFile(z, out.data() + done, chunk);
     if (n <= 0)
       throw InputError(
           path_, "zip entry " + entry.name + " cannot be read whole (corrupt or truncated file?)");
     done += static_cast<uint64_t>(n);
   }
   char probe;
-  if (unzReadCurrentFile(z.get(), &probe, 1) != 0 || unzCloseCurrentFile(z.get()) == UNZ_CRCERROR) {
+  if (unzReadCurrentFile(z, &probe, 1) != 0 || unzCloseCurrentFile(z) == UNZ_CRCERROR) {
     throw InputError(
         path_, "zip entry " + entry.name + " fails its CRC-32 check: the stored bytes are corrupt");
   }

@@ -3,8 +3,10 @@
 // them, are read in place with pread and checked against their CRC-32 by the caller.
 // Requires: a zip archive, zip64 included. Ensures: every listed stored entry lies inside the
 // file; InputError naming the file for a file that is not a zip or whose directory is damaged.
+// The archive stays open for read() until the object goes; it is not for concurrent use.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,8 +31,13 @@ class ZipArchive {
   std::string read(const ZipEntry& entry, uint64_t limit) const;
 
  private:
+  struct DirectoryPosition {  // minizip's unz64_file_pos: where read() finds an entry at once
+    uint64_t offset = 0, index = 0;
+  };
   std::string path_;
+  std::shared_ptr<void> unzip_;  // the open unzFile
   std::vector<ZipEntry> entries_;
+  std::vector<DirectoryPosition> positions_;  // one per entry
 };
 
 }  // namespace swa
