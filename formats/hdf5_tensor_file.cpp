@@ -9,6 +9,8 @@
 #include <cstring>
 #include <mutex>
 
+#include <unistd.h>
+
 #include "formats/atomic_output.h"
 #include "formats/input_error.h"
 #include "formats/readable_file.h"
@@ -19,8 +21,31 @@ namespace {
 constexpr int64_t kMaxChunkBytes = int64_t{16} << 20;  // one chunk per tensor up to 16 MiB
 constexpr unsigned kDeflateLevel = 4;
 
+// HDF5 closes what is still open from an atexit handler; after a write that failed (a full disk)
+// its file state is half torn down and that handler crashes. Every file we open is closed by its
+// owner, so the handler is not needed. Must run before the library initialises: a static.
+const bool kNoHdf5AtExit = [] {
+  H5dont_atexit();
+  return true;
+}();
+
+// One line of an HDF5 error description. The file driver's message packs the whole failed
+// request into one string ("file write failed: time = ..., errno = 28, error message = 'No space
+// left on device', buf = ..."): of that, the system's message is what a person needs.
+std::string readable_hdf5_message(const std::string& desc) {
+  const std::string marker = "error message = '";
+  const auto at = desc.find(marker);
+  if (at != std::string::npos) {
+    const auto start = at + marker.size();
+    const auto end = desc.find('\'', start);
+    if (end != std::string::npos) return desc.substr(start, end - start);
+  }
+  return desc.substr(0, desc.find('\n'));
+}
+
 // Silences HDF5's automatic stack printing once per process; errors are reported by us.
 void silence_hdf5_errors() {
+  (void)kNoHdf5AtExit;
   static bool done = [] {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     return true;
@@ -36,9 +61,10 @@ std::string hdf5_error_text() {
       H5E_DEFAULT, H5E_WALK_UPWARD,
       [](unsigned, const H5E_error2_t* err, void* out) -> herr_t {
         auto* list = static_cast<std::vector<std::string>*>(out);
-        if (err->desc && *err->desc &&
-            std::find(list->begin(), list->end(), err->desc) == list->end()) {
-          list->push_back(err->desc);
+        if (!err->desc || !*err->desc) return 0;
+        const std::string message = readable_hdf5_message(err->desc);
+        if (std::find(list->begin(), list->end(), message) == list->end()) {
+          list->push_back(message);
         }
         return 0;
       },
@@ -594,6 +620,7 @@ class Hdf5TensorFileWriter final : public TensorFileWriter {
     file_ = Hid(H5Fcreate(output_.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()),
                 H5Fclose);
     if (!file_.valid()) fail("cannot create file");
+    output_.reserve(expected_bytes());
     tensors_ =
         Hid(H5Gcreate2(file_.get(), "tensors", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
     if (!tensors_.valid()) fail("cannot create group /tensors");
@@ -662,9 +689,28 @@ class Hdf5TensorFileWriter final : public TensorFileWriter {
     tensors_.close();
     if (H5Fflush(root, H5F_SCOPE_GLOBAL) < 0 || file_.close() < 0) fail("cannot finish file");
     output_.commit();
+    committed_ = true;
+  }
+
+  ~Hdf5TensorFileWriter() override {
+    if (committed_) return;
+    // A failed or abandoned file: empty it first, so that closing it (HDF5 flushes its metadata
+    // cache on close) needs little space on a disk that has just filled up.
+    (void)::truncate(output_.temp_path().c_str(), 0);
+    std::lock_guard<std::mutex> lock(hdf5_lock());
+    tensors_.close();
+    file_.close();
+    H5Eclear2(H5E_DEFAULT);
   }
 
  private:
+  // The tensors' bytes (uncompressed, an upper bound when compressing) plus HDF5's metadata.
+  int64_t expected_bytes() const {
+    int64_t bytes = int64_t{1} << 20;
+    for (const auto& info : layout_) bytes += info.nbytes() + 4096;
+    return bytes;
+  }
+
   void set_chunking(hid_t dcpl, const StoredTensor& info) {
     // Chunk along the first dimension so each chunk stays under kMaxChunkBytes.
     std::vector<hsize_t> chunk(info.shape.begin(), info.shape.end());
@@ -689,6 +735,7 @@ class Hdf5TensorFileWriter final : public TensorFileWriter {
   Hid file_;
   Hid tensors_;
   size_t next_ = 0;
+  bool committed_ = false;
 };
 
 }  // namespace

@@ -174,6 +174,7 @@ class SafetensorsTensorFileWriter final : public TensorFileWriter {
     }
     const size_t bare = header_text(nlohmann::json::object()).size();
     reserved_ = (bare + kMetaReserveBytes + 7) / 8 * 8;  // data stays 8-byte aligned
+    output_.reserve(static_cast<int64_t>(8 + reserved_ + offset));
   }
 
   void write(size_t index, const void* bytes) override {

@@ -353,6 +353,9 @@ class TorchSaveTensorFileWriter final : public TensorFileWriter {
  public:
   TorchSaveTensorFileWriter(const std::string& path, const StoredLayout& layout)
       : output_(path), layout_(layout), zip_(output_.temp_path(), path) {
+    int64_t bytes = int64_t{1} << 16;  // the pickle, the records and the zip's directory
+    for (const auto& info : layout_) bytes += info.nbytes() + 256;  // header, padding, entry
+    output_.reserve(bytes);
     zip_.add(std::string(kArchiveName) + "data.pkl", state_dict_pickle(layout_));
     zip_.add(std::string(kArchiveName) + "byteorder", "little");
   }
