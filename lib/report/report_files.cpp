@@ -17,11 +17,11 @@ std::vector<std::string> write_report_files(const nlohmann::json& report, const 
                                                             {"report.md", report_markdown(report)}};
   for (auto& [name, svg] : report_charts(report)) files.emplace_back(name, std::move(svg));
   std::vector<std::string> written;
-  for (const auto& [name, text] : files) {
-    const std::string path = (std::filesystem::path(dir) / name).string();
-    write_file_atomically(path, text);
-    written.push_back(path);
+  for (auto& [name, text] : files) {
+    name = (std::filesystem::path(dir) / name).string();
+    written.push_back(name);
   }
+  write_files_atomically(files);
   return written;
 }
 

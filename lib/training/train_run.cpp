@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <type_traits>
 
@@ -22,6 +23,8 @@
 #include "lib/models/state_dict.h"
 #include "lib/runtime/device.h"
 #include "lib/runtime/progress.h"
+#include "lib/runtime/signals.h"
+#include "lib/training/run_lock.h"
 
 namespace swa {
 namespace fs = std::filesystem;
@@ -165,16 +168,6 @@ TrainConfig config_from_json(const nlohmann::json& j, const std::string& path) {
   return c;
 }
 
-void write_text_atomically(const std::string& path, const std::string& text) {
-  AtomicOutput out(path);
-  {
-    std::ofstream f(out.temp_path());
-    f << text;
-    if (!f.flush()) throw InputError(path, "cannot write");
-  }
-  out.commit();
-}
-
 // A run killed while writing leaves a hidden ".NAME.tmp-XXXXXX" (never a half file under the
 // real name): remove those before continuing.
 void remove_stale_temporaries(const std::string& run_dir) {
@@ -194,7 +187,7 @@ void keep_log_lines(const std::string& path, int64_t epochs) {
   std::string kept, line;
   for (int64_t i = 0; i < epochs && std::getline(in, line); ++i) kept += line + "\n";
   in.close();
-  write_text_atomically(path, kept);
+  write_file_atomically(path, kept);
 }
 
 // The rule of train_run.h: far above chance level is diverging, not learning slowly.
@@ -217,6 +210,20 @@ void stop_if_diverging(const EpochStats& stats, const Validation& v, int64_t epo
     throw InputError("training is diverging in epoch " + std::to_string(epoch + 1) + ": " + why +
                      "; no snapshot of it is written. Lower --lr, or add --warmup-epochs");
   }
+}
+
+// Stopping between two steps loses nothing that --resume cannot redo: last.h5 holds the end of the
+// previous epoch, and the interrupted epoch is replayed with the same batches.
+Interrupted interrupted(int signal, const std::string& run_dir, int64_t epoch) {
+  const std::string resume = "swa-train --resume " + run_dir;
+  if (epoch == 0) {
+    return Interrupted(signal, "stopped by " + signal_name(signal) +
+                                   " in epoch 1, before any epoch finished; `" + resume +
+                                   "` starts it again with the saved configuration");
+  }
+  return Interrupted(signal, "stopped by " + signal_name(signal) + " in epoch " +
+                                 std::to_string(epoch + 1) + "; last.h5 holds the end of epoch " +
+                                 std::to_string(epoch) + ": `" + resume + "` continues from there");
 }
 
 void append_line(const std::string& path, const nlohmann::json& j) {
@@ -274,6 +281,9 @@ nlohmann::json train(TrainConfig c, bool resume) {
   FitFlags last_flags;
   StateDict saved;
   const std::string config_path = (fs::path(c.run_dir) / "config.json").string();
+  if (!resume) fs::create_directories(c.run_dir);
+  std::optional<RunLock> lock;  // held until train() returns or throws
+  if (fs::is_directory(c.run_dir)) lock.emplace(c.run_dir);
   if (resume && !fs::exists(last_path)) {
     // Killed before the first epoch ended: start over with the saved configuration.
     std::ifstream f(config_path);
@@ -327,7 +337,7 @@ nlohmann::json train(TrainConfig c, bool resume) {
   fs::create_directories(fs::path(c.run_dir) / "snapshots");
   const std::string log_path = (fs::path(c.run_dir) / "log.jsonl").string();
   if (!resume) {
-    write_text_atomically(config_path, c.to_json().dump(2) + "\n");
+    write_file_atomically(config_path, c.to_json().dump(2) + "\n");
     std::remove(log_path.c_str());
   } else {
     keep_log_lines(log_path, start_epoch);  // drop lines of an epoch the crash interrupted
@@ -385,6 +395,7 @@ nlohmann::json train(TrainConfig c, bool resume) {
         c.progress);
     double lr = 0;
     for (int64_t b = 0; b < n; b += c.batch_size) {
+      if (const int signal = stop_requested()) throw interrupted(signal, c.run_dir, epoch);
       const auto idx = order.slice(0, b, std::min(n, b + c.batch_size));
       const auto batch = images.index_select(0, idx);
       auto x = normalize_cifar(c.augment ? augment_crop_flip(batch, gen) : batch);

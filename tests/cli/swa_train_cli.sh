@@ -64,5 +64,34 @@ pid=$!
 for _ in $(seq 600); do [ -f "$work/c/config.json" ] && break; sleep 0.02; done
 kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 check "resume before any epoch ended" 0 "2 snapshots" -- "$bin/swa-train" --resume "$work/c" --threads 1
+# Ctrl-C: the run stops between two steps, says how to continue, and --resume reaches the same
+# weights as the uninterrupted run. (`set -m`: a script's background jobs otherwise ignore SIGINT.)
+set -m
+"${train[@]}" --out "$work/d" >"$work/d.out" 2>&1 &
+pid=$!
+set +m
+for _ in $(seq 600); do [ -f "$work/d/last.h5" ] && break; sleep 0.05; done
+kill -INT "$pid"; wait "$pid"; code=$?
+[ "$code" -eq 130 ] && grep -q "stopped by SIGINT in epoch .*swa-train --resume $work/d" "$work/d.out"
+expect "SIGINT: exit 130 and how to resume (got $code: $(tail -1 "$work/d.out"))" $?
+check "resume after SIGINT" 0 "snapshots in" -- "$bin/swa-train" --resume "$work/d" --threads 1
+/usr/bin/python3 - "$work/a" "$work/d" <<'PY'
+import h5py, sys, numpy as np
+a, b = (h5py.File(f"{d}/last.h5") for d in sys.argv[1:3])
+keys = [k.decode() for k in a["meta"]["keys"][...]]
+diff = [k for k in keys if not np.array_equal(a["tensors"][k][()], b["tensors"][k][()])]
+assert not diff, f"{len(diff)} tensors differ, e.g. {diff[:3]}"
+PY
+expect "a run stopped by SIGINT and resumed ends with the uninterrupted run's weights" $?
+
+# One swa-train per run folder: a second one is refused with the first one's pid, and the lock
+# goes with the process, however it ends.
+"${train[@]}" --out "$work/e" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 600); do [ -s "$work/e/.lock" ] && break; sleep 0.02; done
+check "a second swa-train on a busy folder" 1 "is in use by another swa-train (pid $pid)" -- "${train[@]}" --out "$work/e"
+check "a --resume of a busy folder" 1 "(pid $pid)" -- "$bin/swa-train" --resume "$work/e"
+kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+check "the lock is gone with a killed run" 0 "snapshots in" -- "$bin/swa-train" --resume "$work/e" --threads 1
 nothing_left_behind
 finish

@@ -4,6 +4,7 @@
 
 #include "formats/input_error.h"
 #include "lib/runtime/buffer_reuse.h"
+#include "lib/runtime/signals.h"
 
 namespace swa {
 
@@ -16,8 +17,12 @@ int run_tool(CLI::App& app, int argc, char** argv, const std::function<int()>& b
   const std::string name = app.get_name();
   reuse_freed_buffers();  // every tool: forward passes and streamed reads free and reallocate
                           // MB-sized buffers
+  end_on_signals();       // Ctrl-C or SIGTERM: temporary files removed, nothing half-written
   try {
     return body();
+  } catch (const Interrupted& e) {
+    std::cerr << name << ": " << e.what() << "\n";
+    return 128 + e.signal();
   } catch (const InputError& e) {
     std::cerr << name << ": error: " << e.what() << "\n";
     return kExitBadInput;

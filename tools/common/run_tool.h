@@ -1,6 +1,7 @@
 // The one place where tools turn exceptions into messages and exit codes:
 //   0 ok, 1 bad input (InputError), 3 a quality gate failed, 4 internal error;
-//   CLI11's own codes (100-127) for usage errors.
+//   CLI11's own codes (100-127) for usage errors; 128 + N after signal N (SIGINT: 130), whether
+//   the tool stopped at a safe point (swa-train) or was ended by it.
 #pragma once
 #include <CLI/CLI.hpp>
 #include <functional>

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "formats/input_error.h"
+#include "lib/runtime/signals.h"
 #include "lib/runtime/threads.h"
 #include "lib/training/train_run.h"
 #include "tools/common/run_tool.h"
@@ -121,6 +122,7 @@ state, rewritten each epoch) and log.jsonl (one line per epoch).)");
       throw swa::InputError("--out RUN_DIR is required (or --resume RUN_DIR)");
     }
     if (resume && app.count("--epochs") == 0) s.epochs = 0;  // keep the saved epoch count
+    swa::stop_at_safe_points();  // Ctrl-C: finish the step, keep last.h5, say how to resume
     const auto summary = swa::train(c, resume);
     std::cerr << "swa-train: " << summary["snapshots_written"] << " snapshots in " << c.run_dir
               << "/snapshots (" << summary["stop"].get<std::string>() << ")\n";
