@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 
 #include <unistd.h>
@@ -20,6 +21,7 @@ namespace {
 
 constexpr int64_t kMaxChunkBytes = int64_t{16} << 20;  // one chunk per tensor up to 16 MiB
 constexpr unsigned kDeflateLevel = 4;
+constexpr int64_t kMaxExpansion = 1100;  // stored bytes to data bytes, any HDF5 filter we read
 
 // HDF5 closes what is still open from an atexit handler; after a write that failed (a full disk)
 // its file state is half torn down and that handler crashes. Every file we open is closed by its
@@ -240,6 +242,11 @@ std::string read_string_attr(hid_t obj, const char* name, const std::string& fil
     return value;
   }
   const size_t size = H5Tget_size(ftype.get());
+  std::error_code ec;
+  if (size > std::filesystem::file_size(file, ec) || ec) {  // what a corrupt header may claim
+    throw InputError(file, std::string("attribute '") + name + "' claims " + std::to_string(size) +
+                               " bytes, more than the file holds");
+  }
   std::string value(size, '\0');
   if (H5Aread(attr.get(), ftype.get(), value.data()) < 0) {
     throw InputError(file, std::string("cannot read attribute '") + name + "'");
@@ -504,7 +511,18 @@ class Hdf5TensorFileReader final : public TensorFileReader {
       if (rank < 0) throw InputError(path_, key, "unreadable dataspace: " + hdf5_error_text());
       std::vector<hsize_t> dims(static_cast<size_t>(rank));
       H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
-      for (hsize_t d : dims) info.shape.push_back(static_cast<int64_t>(d));
+      for (hsize_t d : dims) {
+        if (d > static_cast<hsize_t>(kMaxTensorBytes)) {
+          throw InputError(path_, key, "has an impossible dimension " + std::to_string(d));
+        }
+        info.shape.push_back(static_cast<int64_t>(d));
+      }
+      // HDF5 reads chunks that were never written as zeros: a dataset may claim any size. What
+      // is stored bounds what it can hold (deflate expands at most about 1,032-fold).
+      const auto stored = static_cast<int64_t>(
+          std::min<hsize_t>(H5Dget_storage_size(ds.get()), static_cast<hsize_t>(bytes_.size())));
+      check_tensor_size(path_, info,
+                        std::min(kMaxTensorBytes / kMaxExpansion, stored) * kMaxExpansion);
       access_.push_back(find_storage(ds.get(), ftype.get(), info));
       layout_.push_back(std::move(info));
     }

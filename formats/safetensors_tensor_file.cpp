@@ -131,6 +131,9 @@ class SafetensorsTensorFileReader final : public TensorFileReader {
       } catch (const nlohmann::json::exception& ex) {
         throw InputError(path_, key, std::string("malformed header entry: ") + ex.what());
       }
+      check_tensor_size(path_, e.info,
+                        static_cast<int64_t>(
+                            std::min<uint64_t>(data_size, static_cast<uint64_t>(kMaxTensorBytes))));
       if (e.end < e.begin || e.end - e.begin != static_cast<uint64_t>(e.info.nbytes())) {
         throw InputError(path_, key, "data_offsets do not match dtype and shape");
       }

@@ -47,6 +47,22 @@ int64_t StoredTensor::numel() const {
   return n;
 }
 
+void check_tensor_size(const std::string& path, const StoredTensor& t, int64_t available) {
+  int64_t bytes = element_size(t.type);
+  for (const int64_t d : t.shape) {
+    if (d < 0 || (d > 0 && bytes > kMaxTensorBytes / d)) {
+      throw InputError(path, t.key, "has an impossible shape " + describe_tensor(t));
+    }
+    bytes *= d;
+  }
+  if (bytes > available) {
+    throw InputError(path, t.key,
+                     describe_tensor(t) + " needs " + std::to_string(bytes) +
+                         " bytes, more than the file can hold for it (" +
+                         std::to_string(available) + "): corrupt or not a snapshot");
+  }
+}
+
 std::string describe_tensor(const StoredTensor& t) {
   std::string s = std::string(element_type_name(t.type)) + " [";
   for (size_t i = 0; i < t.shape.size(); ++i) s += (i ? ", " : "") + std::to_string(t.shape[i]);

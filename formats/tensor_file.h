@@ -36,6 +36,15 @@ using StoredLayout = std::vector<StoredTensor>;
 // "float32 [64, 3, 7, 7]"
 std::string describe_tensor(const StoredTensor& t);
 
+// No file holds more than this many bytes in one tensor (4 EiB; a product past it overflows).
+constexpr int64_t kMaxTensorBytes = int64_t{1} << 62;
+
+// Throws InputError naming the file and tensor unless every dimension is non-negative and the
+// bytes (numel * element size) stay within kMaxTensorBytes and `available` (what the file can
+// hold for this tensor: its stored bytes times the most any filter can expand them). Readers
+// call it before a caller allocates nbytes() on the file's word.
+void check_tensor_size(const std::string& path, const StoredTensor& t, int64_t available);
+
 class TensorFileReader {
  public:
   virtual ~TensorFileReader() = default;

@@ -5,13 +5,13 @@
 #include <fstream>
 #include <random>
 
+#include "formats/cifar_batch_file.h"
 #include "formats/input_error.h"
 
 namespace swa {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr int64_t kRecordBytes = 1 + kCifarImageBytes;
 constexpr const char* kHowToGet =
     "expected the CIFAR-10 binary version: data_batch_1.bin .. data_batch_5.bin, test_batch.bin "
     "and batches.meta.txt, in the folder or in its cifar-10-batches-bin/ (unpack "
@@ -23,37 +23,16 @@ bool has_batches(const fs::path& p) {
 }
 
 ImageSet read_batch_files(const std::string& folder, const std::vector<std::string>& names) {
-  const int64_t n = kCifarImagesPerFile * static_cast<int64_t>(names.size());
-  std::vector<uint8_t> raw(static_cast<size_t>(n * kRecordBytes));
+  const int64_t n = kCifarBatchImages * static_cast<int64_t>(names.size());
+  std::vector<uint8_t> raw(static_cast<size_t>(n * kCifarRecordBytes));
   for (size_t f = 0; f < names.size(); ++f) {
-    const std::string path = (fs::path(folder) / names[f]).string();
-    std::error_code ec;
-    const auto size = fs::file_size(path, ec);
-    if (ec) throw InputError(path, std::string("missing CIFAR-10 batch file; ") + kHowToGet);
-    if (size != static_cast<uintmax_t>(kCifarImagesPerFile * kRecordBytes)) {
-      throw InputError(path, "is " + std::to_string(size) + " bytes, expected " +
-                                 std::to_string(kCifarImagesPerFile * kRecordBytes) +
-                                 " (10,000 records of 1 label byte + 3,072 pixel bytes); " +
-                                 kHowToGet);
-    }
-    std::ifstream in(path, std::ios::binary);
-    in.read(reinterpret_cast<char*>(raw.data() + f * kCifarImagesPerFile * kRecordBytes),
-            kCifarImagesPerFile * kRecordBytes);
-    if (!in) throw InputError(path, "read error");
+    read_cifar_batch((fs::path(folder) / names[f]).string(),
+                     raw.data() + f * static_cast<size_t>(kCifarBatchBytes), kHowToGet);
   }
-  auto records = torch::from_blob(raw.data(), {n, kRecordBytes}, torch::kUInt8);
+  auto records = torch::from_blob(raw.data(), {n, kCifarRecordBytes}, torch::kUInt8);
   ImageSet set;
   set.labels = records.select(1, 0).to(torch::kLong);
   set.images = records.slice(1, 1).reshape({n, 3, 32, 32}).clone();
-  const int64_t bad = (set.labels >= kCifarClasses).nonzero().numel();
-  if (bad > 0) {
-    const int64_t first = (set.labels >= kCifarClasses).nonzero()[0][0].item<int64_t>();
-    const std::string file = names[static_cast<size_t>(first / kCifarImagesPerFile)];
-    throw InputError((fs::path(folder) / file).string(),
-                     "record " + std::to_string(first % kCifarImagesPerFile) + " has label " +
-                         std::to_string(set.labels[first].item<int64_t>()) +
-                         ", expected 0-9: not a CIFAR-10 file (CIFAR-100 has 2 label bytes)");
-  }
   return set;
 }
 

@@ -10,8 +10,6 @@
 namespace swa {
 
 constexpr int64_t kCifarClasses = 10;
-constexpr int64_t kCifarImagesPerFile = 10000;
-constexpr int64_t kCifarImageBytes = 3 * 32 * 32;
 constexpr int64_t kDefaultValidationSize = 5000;
 // Fixed, so every tool holds out the same validation images.
 constexpr uint64_t kValidationSeed = 0x5fa5fa;

@@ -2,8 +2,8 @@
 # swa-average as a user runs it: exit codes, messages, and nothing half-written.
 source "$(dirname "$0")/cli_harness.sh"
 
-"$bin/swa-make-samples" --arch resnet18-cifar-w4 --count 4 --out "$work/run" --threads 1 2>/dev/null
-"$bin/swa-make-samples" --arch resnet18-cifar-w8 --count 1 --out "$work/other" --threads 1 2>/dev/null
+"${SWA_SAMPLES_BIN:-$bin}/swa-make-samples" --arch resnet18-cifar-w4 --count 4 --out "$work/run" --threads 1 2>/dev/null
+"${SWA_SAMPLES_BIN:-$bin}/swa-make-samples" --arch resnet18-cifar-w8 --count 1 --out "$work/other" --threads 1 2>/dev/null
 
 check "help lists examples" 0 "Examples:" -- "$bin/swa-average" --help
 check "a folder averages to .pt" 0 "4 snapshots (uniform)" -- "$bin/swa-average" "$work/run" -o "$work/swa.pt"
