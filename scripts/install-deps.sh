@@ -18,6 +18,8 @@ packages=(
   clang-format            # scripts/test.sh: the tree follows .clang-format
   curl ca-certificates    # scripts/get-cifar10.sh: the official CIFAR-10 download
 )
+# scripts/fuzz.sh only: libFuzzer comes with clang.
+[ "${1:-}" = "--fuzz" ] && packages+=(clang-14 libfuzzer-14-dev)
 
 missing=()
 for p in "${packages[@]}"; do

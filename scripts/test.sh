@@ -1,8 +1,27 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test (unit, CLI, Python interop) with CTest.
+#   scripts/test.sh              the whole suite (what CI runs first)
+#   scripts/test.sh --sanitize   AddressSanitizer + UndefinedBehaviorSanitizer build of everything
+#                                that needs no LibTorch (build-sanitize/): the readers' limits, the
+#                                fuzz corpora and past findings, swa-average's CLI test
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+if [ "${1:-}" = "--sanitize" ]; then
+  samples=${SWA_BUILD_DIR:-build}
+  if [ ! -x "$samples/swa-make-samples" ]; then  # the CLI test's inputs come from a full build
+    cmake -S . -B "$samples" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$samples" -j"$(nproc)" --target swa-make-samples
+  fi
+  build=build-sanitize
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWA_WITH_TORCH=OFF \
+    -DSWA_SANITIZE=ON -DSWA_SAMPLES_BIN="$(cd "$samples" && pwd)" >/dev/null
+  cmake --build "$build" -j"$(nproc)"
+  LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp ASAN_OPTIONS=detect_leaks=1 \
+    UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir "$build" --output-on-failure -j"$(nproc)"
+  exit 0
+fi
 # The tree follows .clang-format: a file that drifts fails the tests (clang-format -i FILE fixes it).
 sources=$(git ls-files '*.cpp' '*.h' 2>/dev/null || find formats lib tools tests samples -name '*.cpp' -o -name '*.h')
 if ! clang-format --dry-run -Werror $sources 2>/tmp/swa-format.txt; then
