@@ -6,7 +6,8 @@
 # epoch. Then: swa-average of the 8 snapshots (BatchNorm averaged), swa-bn --augment over the
 # 45,000 images (recomputed), swa-eval of each on the test set, swa-report on the run, the test
 # metrics of the prediction ensemble (bench/py_ensemble.py), and the Python loop of the same seed.
-# Usage: bench/converged_run.sh SEED [RUN_DIR] [CIFAR_DIR]     (steps already done are skipped)
+# Usage: bench/converged_run.sh SEED [RUN_DIR] [CIFAR_DIR]     (steps already done are skipped;
+#        PYTHON_LOOP=0 leaves the Python loop out, to run it later)
 # About 23 minutes of swa-train and 23 of the Python loop per seed on two cores. Writes
 # RUN_DIR/summary.json; bench/converged_table.py turns several of them into the README's table.
 set -euo pipefail
@@ -34,9 +35,11 @@ done
   -o "$run/report"
 "$py" bench/py_ensemble.py --data "$data" --threads "$threads" "$run"/snapshots/cycle-*.h5 \
   > "$run/ensemble.json"
-[ -f "$run/python.json" ] || "$py" bench/py_converged.py --data "$data" --seed "$seed" \
-  --threads "$threads" --out "$run/python" | tee "$run/python.log" | grep '^RESULT ' |
-  sed 's/^RESULT //' > "$run/python.json"
+if [ "${PYTHON_LOOP:-1}" != 0 ] && [ ! -s "$run/python.json" ]; then
+  "$py" bench/py_converged.py --data "$data" --seed "$seed" --threads "$threads" \
+    --out "$run/python" | tee "$run/python.log" | grep '^RESULT ' | sed 's/^RESULT //' \
+    > "$run/python.json"
+fi
 "$py" - "$run" "$seed" <<'PY'
 import json, os, sys
 run, seed = sys.argv[1], int(sys.argv[2])
@@ -55,8 +58,9 @@ summary = {
                        "members": len(r["recommendation"]["members"]),
                        "validation_top1": r["recommendation"]["validation"]["top1"],
                        "best_single_validation_top1": r["best_single"]["validation"]["top1"]},
-    "python": load("python.json"),
 }
+if os.path.exists(os.path.join(run, "python.json")) and os.path.getsize(os.path.join(run, "python.json")):
+    summary["python"] = load("python.json")
 json.dump(summary, open(os.path.join(run, "summary.json"), "w"), indent=1)
 print(json.dumps(summary))
 PY

@@ -19,6 +19,8 @@ ROWS = [("last SGD snapshot (epoch 25)", lambda s: s["last_sgd"]),
 
 
 def spread(values, digits):
+    if not values:
+        return "–"
     if len(values) < 2:
         return f"{values[0]:.{digits}f}"
     return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
@@ -29,9 +31,10 @@ seeds = " | ".join(f"seed {s['seed']}" for s in summaries)
 print(f"| test top-1 % / NLL | {seeds} | mean ± std top-1 | mean ± std NLL |")
 print("|---|" + "---|" * (len(summaries) + 2))
 for label, pick in ROWS:
-    cells = " | ".join(f"{pick(s)['top1']:.2f} / {pick(s)['nll']:.4f}" for s in summaries)
-    top1 = [pick(s)["top1"] for s in summaries]
-    nll = [pick(s)["nll"] for s in summaries]
+    values = [pick(s) if "python" in s or not label.startswith("Python") else None for s in summaries]
+    cells = " | ".join(f"{v['top1']:.2f} / {v['nll']:.4f}" if v else "–" for v in values)
+    top1 = [v["top1"] for v in values if v]
+    nll = [v["nll"] for v in values if v]
     print(f"| {label} | {cells} | {spread(top1, 2)} | {spread(nll, 4)} |")
 print()
 for s in summaries:
