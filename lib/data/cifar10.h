@@ -10,6 +10,7 @@
 namespace swa {
 
 constexpr int64_t kCifarClasses = 10;
+constexpr int64_t kCifarTrainImages = 50000;  // data_batch_1..5.bin
 constexpr int64_t kDefaultValidationSize = 5000;
 // Fixed, so every tool holds out the same validation images.
 constexpr uint64_t kValidationSeed = 0x5fa5fa;

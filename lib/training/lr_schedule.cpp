@@ -158,4 +158,8 @@ bool LrSchedule::is_cycle_end(int64_t it) const {
   return (i + 1) % (2 * c_.cyclic_step_size_up) == 0;
 }
 
+int64_t iterations_per_epoch(int64_t images, int64_t batch_size) {
+  return (images + batch_size - 1) / batch_size;
+}
+
 }  // namespace swa

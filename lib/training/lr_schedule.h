@@ -64,4 +64,8 @@ class LrSchedule {
   ScheduleConfig c_;
 };
 
+// Steps in an epoch of `images` at `batch_size`: the last batch may be partial (PyTorch's
+// DataLoader with drop_last=False).
+int64_t iterations_per_epoch(int64_t images, int64_t batch_size);
+
 }  // namespace swa

@@ -332,7 +332,7 @@ nlohmann::json train(TrainConfig c, bool resume) {
   const ImageSet val =
       c.data.validation_size > 0 ? load_cifar10(c.data, Split::kValidation) : ImageSet{};
   const int64_t n = train_set.size();
-  c.schedule.iterations_per_epoch = (n + c.batch_size - 1) / c.batch_size;
+  c.schedule.iterations_per_epoch = iterations_per_epoch(n, c.batch_size);
   const LrSchedule schedule(c.schedule);  // refuses bad flags before any training
   fs::create_directories(fs::path(c.run_dir) / "snapshots");
   const std::string log_path = (fs::path(c.run_dir) / "log.jsonl").string();

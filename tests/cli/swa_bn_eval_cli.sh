@@ -19,7 +19,7 @@ check "data from SWA_DATA" 0 "top-1" -- env SWA_DATA="$work/cifar" "$bin/swa-eva
 
 check "missing data folder" 1 "prepare.sh" -- "$bin/swa-bn" "$work/swa.h5" --data "$work/nope" -o "$work/x.pt"
 check "no data given" 1 "--data" -- env -u SWA_DATA "$bin/swa-eval" "$work/bn.pt"
-check "unknown split" 1 "unknown split" -- "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar" --split dev
+check "unknown split" 105 "--split: dev not in {test,val,train}" -- "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar" --split dev
 check "cuda without cuda" 1 "no CUDA device" -- "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar" --device cuda
 check "missing output folder" 1 "does not exist" -- "$bin/swa-bn" "$work/swa.h5" --data "$work/cifar" -o "$work/no/x.pt"
 check "output equal to input" 1 "overwrite" -- "$bin/swa-bn" "$work/swa.h5" --data "$work/cifar" -o "$work/swa.h5"

@@ -50,7 +50,9 @@ void add_state_dict_key_option(CLI::App& app) {
 
 void add_image_tool_options(CLI::App& app, ImageToolFlags& f, const std::string& split_help) {
   add_data_options(app, f.data_dir, f.validation_size);
-  app.add_option("--split", f.split, split_help)->capture_default_str();
+  app.add_option("--split", f.split, split_help)
+      ->capture_default_str()
+      ->check(CLI::IsMember({"test", "val", "train"}));
   add_batch_size_option(app, f.batch_size);
   add_device_option(app, f.device);
   add_json_option(app, f.json);

@@ -28,7 +28,7 @@ state, rewritten each epoch) and log.jsonl (one line per epoch).)");
   auto& s = c.schedule;
   // A flag given twice takes its last value, so scripts can override a base command line.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  app.add_option("--out", c.run_dir, "Run folder (created)");
+  app.add_option("-o,--output,--out", c.run_dir, "Run folder (created)");
   app.add_option("--resume", resume_dir, "Continue the run in this folder from its last.h5");
   swa::add_data_options(app, c.data.dir, c.data.validation_size);
   app.add_option("--arch", c.arch, "Architecture")->capture_default_str();
@@ -48,16 +48,18 @@ state, rewritten each epoch) and log.jsonl (one line per epoch).)");
   app.add_option("--label-smoothing", c.label_smoothing, "Label smoothing")->capture_default_str();
   app.add_option("--warmup-epochs", s.warmup_epochs, "Linear warm-up epochs")
       ->capture_default_str();
-  app.add_option("--schedule", s.schedule, "Before SWA: constant, step or cosine")
-      ->capture_default_str();
+  app.add_option("--schedule", s.schedule, "The rate before SWA")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"constant", "step", "cosine"}));
   app.add_option("--step-epochs", s.step_epochs, "step: epochs between decays")
       ->capture_default_str();
   app.add_option("--step-gamma", s.step_gamma, "step: decay factor")->capture_default_str();
   app.add_option("--swa-start", s.swa_start_epoch, "Epochs before the SWA phase (-1: none)")
       ->capture_default_str();
-  app.add_option("--swa-schedule", s.swa_schedule,
-                 "cyclic, triangular, triangular2, exp_range, cosine-restarts or constant")
-      ->capture_default_str();
+  app.add_option("--swa-schedule", s.swa_schedule, "The rate in the SWA phase")
+      ->capture_default_str()
+      ->check(CLI::IsMember(
+          {"cyclic", "triangular", "triangular2", "exp_range", "cosine-restarts", "constant"}));
   app.add_option("--cycle-epochs", s.cycle_epochs, "cyclic/cosine-restarts: epochs per cycle")
       ->capture_default_str();
   app.add_option("--swa-lr-max", s.swa_lr_max, "cyclic/cosine-restarts: rate at a cycle's start")
@@ -76,8 +78,9 @@ state, rewritten each epoch) and log.jsonl (one line per epoch).)");
   app.add_option("--swa-lr", s.swa_lr, "constant (SWALR): the SWA rate")->capture_default_str();
   app.add_option("--anneal-epochs", s.anneal_epochs, "constant (SWALR): annealing epochs")
       ->capture_default_str();
-  app.add_option("--anneal-strategy", s.anneal_strategy, "constant (SWALR): cos or linear")
-      ->capture_default_str();
+  app.add_option("--anneal-strategy", s.anneal_strategy, "constant (SWALR): annealing shape")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cos", "linear"}));
   app.add_option("--early-stop-patience", c.early_stop_patience,
                  "Stop after N epochs of rising validation loss (0: never)")
       ->capture_default_str();
@@ -99,10 +102,10 @@ state, rewritten each epoch) and log.jsonl (one line per epoch).)");
     }
     if (c.device == "auto") c.device = torch::cuda::is_available() ? "cuda" : "cpu";
     if (print_schedule) {
-      const int64_t n = c.data.dir.empty() ? 50000 - c.data.validation_size
+      const int64_t n = c.data.dir.empty() ? swa::kCifarTrainImages - c.data.validation_size
                                            : swa::load_cifar10(c.data, swa::Split::kTrain).size();
       const int64_t images = c.train_samples > 0 ? std::min(c.train_samples, n) : n;
-      s.iterations_per_epoch = (images + c.batch_size - 1) / c.batch_size;
+      s.iterations_per_epoch = swa::iterations_per_epoch(images, c.batch_size);
       swa::LrSchedule schedule(s);
       std::printf("epoch  first-iteration-lr  last-iteration-lr  cycle-ends\n");
       for (int64_t e = 0; e < s.epochs; ++e) {
