@@ -6,27 +6,15 @@ preloaded uint8 tensors (no DataLoader), cross-entropy. Prints images/s over the
 """
 import argparse
 import os
+import sys
 import time
 
 import numpy as np
 import torch
 import torchvision
 
-MEAN = torch.tensor([0.4914, 0.4822, 0.4465]).view(1, 3, 1, 1)
-STD = torch.tensor([0.2023, 0.1994, 0.2010]).view(1, 3, 1, 1)
-
-
-def augment(u8, gen):
-    b = u8.shape[0]
-    padded = torch.nn.functional.pad(u8, (4, 4, 4, 4))
-    oy = torch.randint(0, 9, (b,), generator=gen)
-    ox = torch.randint(0, 9, (b,), generator=gen)
-    flip = torch.randint(0, 2, (b,), generator=gen).bool()
-    ramp = torch.arange(32)
-    rows = oy[:, None] + ramp[None]
-    cols = torch.where(flip[:, None], ox[:, None] + 31 - ramp[None], ox[:, None] + ramp[None])
-    return padded[torch.arange(b)[:, None, None, None], torch.arange(3)[None, :, None, None],
-                  rows[:, None, :, None], cols[:, None, None, :]]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from py_converged import MEAN, STD, augment  # noqa: E402  what both Python loops share
 
 
 def main():
