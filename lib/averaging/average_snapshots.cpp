@@ -18,6 +18,7 @@
 #include "lib/averaging/element_conversion.h"
 #include "lib/averaging/input_digests.h"
 #include "lib/averaging/snapshot_compatibility.h"
+#include "lib/models/batchnorm_keys.h"
 #include "lib/runtime/large_buffer.h"
 #include "lib/runtime/run_workers.h"
 
@@ -155,10 +156,6 @@ class TensorAccumulator {
 }
 
 }  // namespace
-
-bool is_batchnorm_statistic(const std::string& key) {
-  return ends_with(key, ".running_mean") || ends_with(key, ".running_var");
-}
 
 AverageSummary average_snapshots(const AverageRequest& req) {
   if (req.inputs.empty()) throw InputError("no snapshots to average");

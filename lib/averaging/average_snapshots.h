@@ -44,7 +44,4 @@ struct AverageSummary {
 
 AverageSummary average_snapshots(const AverageRequest& request);
 
-// True for BatchNorm running statistics (running_mean, running_var).
-bool is_batchnorm_statistic(const std::string& key);
-
 }  // namespace swa

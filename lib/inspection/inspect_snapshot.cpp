@@ -4,23 +4,15 @@
 
 #include "formats/input_error.h"
 #include "formats/snapshot.h"
-#include "lib/averaging/average_snapshots.h"
+#include "lib/models/batchnorm_keys.h"
 
 namespace swa {
-namespace {
-
-bool is_buffer(const std::string& key) {
-  return is_batchnorm_statistic(key) ||
-         (key.size() >= 20 && key.compare(key.size() - 20, 20, ".num_batches_tracked") == 0);
-}
-
-}  // namespace
 
 InspectionResult inspect_snapshot(const std::string& path, bool verify) {
   auto reader = open_snapshot(path);
   int64_t parameters = 0, bytes = 0;
   for (const auto& t : reader->layout()) {
-    if (!is_buffer(t.key)) parameters += t.numel();
+    if (!is_batchnorm_buffer(t.key)) parameters += t.numel();
     bytes += t.nbytes();
   }
   InspectionResult result;

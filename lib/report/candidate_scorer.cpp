@@ -7,6 +7,7 @@
 #include "lib/averaging/average_snapshots.h"
 #include "lib/batchnorm/recompute_batchnorm.h"
 #include "lib/evaluation/predict.h"
+#include "lib/models/batchnorm_keys.h"
 #include "lib/models/state_dict.h"
 
 namespace swa {
@@ -85,7 +86,7 @@ CandidateScore CandidateScorer::score(const std::vector<int>& members, AverageBa
     recompute_batchnorm(model, bn_images_, pass);
     auto& statistics = batchnorm_cache_[members];
     for (const auto& [key, t] : state_dict(*model)) {
-      if (is_batchnorm_statistic(key) || key.find("num_batches_tracked") != std::string::npos) {
+      if (is_batchnorm_buffer(key)) {
         statistics[key] = t.to(torch::kCPU).clone();
       }
     }

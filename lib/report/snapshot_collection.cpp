@@ -6,6 +6,7 @@
 #include "lib/averaging/average_snapshots.h"
 #include "lib/averaging/snapshot_compatibility.h"
 #include "lib/averaging/weighted_sum.h"
+#include "lib/models/batchnorm_keys.h"
 
 namespace swa {
 
