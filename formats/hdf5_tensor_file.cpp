@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "formats/atomic_output.h"
+#include "formats/hdf5_stored_strings.h"
 #include "formats/input_error.h"
 #include "formats/readable_file.h"
 
@@ -221,6 +222,57 @@ void write_real_attr(hid_t obj, const char* name, double v) {
 
 bool has_attr(hid_t obj, const char* name) { return H5Aexists(obj, name) > 0; }
 
+uint64_t bytes_in(const std::string& file) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
+  return ec ? 0 : size;
+}
+
+// Every attribute we read holds one value: a longer one would overrun the value it is read into.
+void require_one_value(hid_t attr, const char* name, const std::string& file) {
+  Hid space(H5Aget_space(attr), H5Sclose);
+  if (!space.valid() || H5Sget_simple_extent_npoints(space.get()) != 1) {
+    throw InputError(file, std::string("attribute '") + name + "' does not hold exactly one value");
+  }
+}
+
+// The superblock's terms for an object header at `address` in the file `in_file` belongs to.
+ObjectHeaderPlace header_place(hid_t in_file, uint64_t address) {
+  ObjectHeaderPlace place;
+  place.address = address;
+  Hid file(H5Iget_file_id(in_file), H5Fclose);
+  Hid fcpl(file.valid() ? H5Fget_create_plist(file.get()) : -1, H5Pclose);
+  size_t offset_size = 0, length_size = 0;
+  hsize_t user_block = 0;
+  if (fcpl.valid() && H5Pget_sizes(fcpl.get(), &offset_size, &length_size) >= 0 &&
+      H5Pget_userblock(fcpl.get(), &user_block) >= 0) {
+    place.base = user_block;
+    place.offset_size = static_cast<unsigned>(offset_size);
+    place.length_size = static_cast<unsigned>(length_size);
+  }
+  return place;
+}
+
+// Where open object `obj`'s header lies, for reading an attribute's stored bytes ourselves.
+ObjectHeaderPlace object_header_place(hid_t obj) {
+  H5O_info_t info;
+  if (H5Oget_info2(obj, &info, H5O_INFO_BASIC) < 0) return header_place(obj, HADDR_UNDEF);
+  return header_place(obj, info.addr);
+}
+
+// Checks, before HDF5 opens object `name` (a group or dataset), that its object header's blocks
+// lie in the file (check_object_header): HDF5 allocates what a header claims before reading it.
+// False when there is no such object.
+bool check_before_open(hid_t file, const std::string& name, const ReadableFile& bytes) {
+  H5L_info_t link;
+  if (H5Lexists(file, name.c_str(), H5P_DEFAULT) <= 0 ||
+      H5Lget_info(file, name.c_str(), &link, H5P_DEFAULT) < 0) {
+    return false;
+  }
+  if (link.type == H5L_TYPE_HARD) check_object_header(bytes, header_place(file, link.u.address));
+  return true;
+}
+
 std::string read_string_attr(hid_t obj, const char* name, const std::string& file) {
   Hid attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
   if (!attr.valid()) throw InputError(file, std::string("cannot open attribute '") + name + "'");
@@ -228,7 +280,21 @@ std::string read_string_attr(hid_t obj, const char* name, const std::string& fil
   if (H5Tget_class(ftype.get()) != H5T_STRING) {
     throw InputError(file, std::string("attribute '") + name + "' is not a string");
   }
+  require_one_value(attr.get(), name, file);
+  std::error_code ec;
+  const uint64_t file_size = std::filesystem::file_size(file, ec);
+  auto refuse_longer_than_file = [&](uint64_t size) {
+    if (size > file_size || ec) {  // what a corrupt header may claim
+      throw InputError(file, std::string("attribute '") + name + "' claims " +
+                                 std::to_string(size) + " bytes, more than the file holds");
+    }
+  };
   if (H5Tis_variable_str(ftype.get()) > 0) {
+    const ReadableFile bytes(file);
+    const ObjectHeaderPlace place = object_header_place(obj);
+    if (const auto stored = find_stored_string(bytes, place, name)) {
+      check_stored_strings(bytes, place, std::string("attribute '") + name + "'", {*stored});
+    }
     Hid mtype(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(mtype.get(), H5T_VARIABLE);
     H5Tset_cset(mtype.get(), H5Tget_cset(ftype.get()));
@@ -242,11 +308,7 @@ std::string read_string_attr(hid_t obj, const char* name, const std::string& fil
     return value;
   }
   const size_t size = H5Tget_size(ftype.get());
-  std::error_code ec;
-  if (size > std::filesystem::file_size(file, ec) || ec) {  // what a corrupt header may claim
-    throw InputError(file, std::string("attribute '") + name + "' claims " + std::to_string(size) +
-                               " bytes, more than the file holds");
-  }
+  refuse_longer_than_file(size);
   std::string value(size, '\0');
   if (H5Aread(attr.get(), ftype.get(), value.data()) < 0) {
     throw InputError(file, std::string("cannot read attribute '") + name + "'");
@@ -260,6 +322,7 @@ void read_number_attr(hid_t obj, const char* name, hid_t mem_type, T& out,
                       const std::string& file) {
   if (!has_attr(obj, name)) return;
   Hid attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+  if (attr.valid()) require_one_value(attr.get(), name, file);
   if (!attr.valid() || H5Aread(attr.get(), mem_type, &out) < 0) {
     throw InputError(file,
                      std::string("attribute '") + name + "' is not a number: " + hdf5_error_text());
@@ -278,10 +341,30 @@ nlohmann::json read_json_attr(hid_t obj, const char* name, const std::string& fi
 
 std::vector<std::string> read_string_dataset(hid_t file_id, const char* name,
                                              const std::string& file) {
+  const ReadableFile bytes(file);
+  if (!check_before_open(file_id, name, bytes)) {
+    throw InputError(file, std::string("missing dataset '") + name + "'");
+  }
   Hid ds(H5Dopen2(file_id, name, H5P_DEFAULT), H5Dclose);
   if (!ds.valid()) throw InputError(file, std::string("missing dataset '") + name + "'");
   Hid space(H5Dget_space(ds.get()), H5Sclose);
+  Hid ftype(H5Dget_type(ds.get()), H5Tclose);
   const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  if (H5Tget_class(ftype.get()) != H5T_STRING || H5Tis_variable_str(ftype.get()) <= 0 || n < 0) {
+    throw InputError(file, std::string("'") + name + "' is not a list of strings");
+  }
+  // Checked before HDF5 reads it (formats/hdf5_stored_strings.h); a layout other than the
+  // contiguous one libhdf5 and h5py write is left to HDF5.
+  const haddr_t offset = H5Dget_offset(ds.get());
+  if (n > 0 && offset != HADDR_UNDEF) {
+    const ObjectHeaderPlace place = object_header_place(ds.get());
+    const uint64_t character_size = string_character_size(bytes, place).value_or(1);
+    check_stored_strings(
+        bytes, place, std::string("dataset '") + name + "'",
+        read_stored_strings(bytes, place, offset, static_cast<uint64_t>(n), character_size));
+  } else if (n > 0 && static_cast<uint64_t>(n) > bytes_in(file) / 16) {
+    throw InputError(file, std::string("'") + name + "' claims more strings than the file holds");
+  }
   Hid mtype(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_size(mtype.get(), H5T_VARIABLE);
   H5Tset_cset(mtype.get(), H5T_CSET_UTF8);
@@ -371,6 +454,10 @@ Hid open_read_only(const std::string& path) {
   Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
   H5Pset_file_locking(fapl.get(), false, true);
   limit_caches(fapl.get());
+  {
+    const ReadableFile bytes(path);
+    if (const auto root = root_object_header(bytes)) check_object_header(bytes, *root);
+  }
   Hid file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
   if (!file.valid()) {
     throw InputError(path, "not a readable HDF5 file (truncated, corrupt or another format): " +
@@ -492,9 +579,13 @@ class Hdf5TensorFileReader final : public TensorFileReader {
 
   void read_layout() {
     const auto keys = read_string_dataset(file_.get(), "/meta/keys", path_);
+    check_before_open(file_.get(), "/tensors", bytes_);
     for (const auto& key : keys) {
       const std::string name = "/tensors/" + key;
-      Hid ds(H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
+      Hid ds(check_before_open(file_.get(), name, bytes_)
+                 ? H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT)
+                 : -1,
+             H5Dclose);
       if (!ds.valid()) {
         throw InputError(path_, key, "listed in /meta/keys but dataset " + name + " is missing");
       }

@@ -17,7 +17,7 @@ if [ "${1:-}" = "--sanitize" ]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWA_WITH_TORCH=OFF \
     -DSWA_SANITIZE=ON -DSWA_SAMPLES_BIN="$(cd "$samples" && pwd)" >/dev/null
   cmake --build "$build" -j"$(nproc)"
-  LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp ASAN_OPTIONS=detect_leaks=1 \
+  LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 \
     UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir "$build" --output-on-failure -j"$(nproc)"
   exit 0

@@ -16,25 +16,14 @@
 #include "formats/state_dict_pickle.h"
 #include "formats/tensor_file.h"
 #include "formats/zip_writer.h"
+#include "scratch_folder.h"
 
 namespace fs = std::filesystem;
 using namespace swa;
 
 namespace {
 
-struct Scratch {
-  fs::path dir;
-  Scratch() {
-    std::string t = (fs::temp_directory_path() / "swa-limits-XXXXXX").string();
-    dir = ::mkdtemp(t.data());
-  }
-  ~Scratch() { fs::remove_all(dir); }
-  std::string file(const std::string& name, const std::string& bytes = "") const {
-    const std::string p = (dir / name).string();
-    std::ofstream(p, std::ios::binary) << bytes;
-    return p;
-  }
-};
+using Scratch = swa::test::ScratchFolder;
 
 std::string safetensors_bytes(const nlohmann::json& header, size_t data_bytes) {
   const std::string text = header.dump();
