@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "formats/input_error.h"
+#include "lib/averaging/average_snapshots.h"
 #include "lib/report/batch_summary.h"
 #include "lib/report/greedy_soup.h"
 #include "lib/report/leave_one_out.h"
@@ -157,6 +158,37 @@ TEST_CASE("the average of a collection is the float64 mean; counters come from t
   CHECK(torch::equal(tensor_of(avg, "bn1.num_batches_tracked"),
                      tensor_of(b, "bn1.num_batches_tracked")));
   CHECK(torch::equal(tensor_of(snaps.average({0}), key), tensor_of(a, key)));
+}
+
+TEST_CASE("a collection's average is bit for bit the file swa-average writes from its files",
+          "[report]") {
+  TempDir dir;
+  // Members in an order other than their paths': c.h5, a.h5, b.h5. One element is 1, 1e20 and
+  // -1e20 in them, so the order of the sum shows: by path (a, b, c) it is 1/3; in member order
+  // the 1/3 would vanish into 1e20 first and the result would be 0.
+  const std::vector<std::string> names = {"c.h5", "a.h5", "b.h5"};
+  const float first[3] = {1.0f, 1e20f, -1e20f};
+  std::vector<std::string> paths;
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto state = tiny_state(11 + i);
+    tensor_of(state, "fc.bias").view(-1)[0] = first[i];
+    save_snapshot(dir.file(names[i]), tiny_meta(static_cast<int64_t>(i) + 1), state);
+    paths.push_back(dir.file(names[i]));
+  }
+  const auto in_memory = SnapshotCollection::load(paths).average({0, 1, 2});
+  AverageRequest request;
+  request.inputs = paths;
+  request.weights.assign(3, 1.0 / 3.0);
+  request.output = dir.file("swa.h5");
+  average_snapshots(request);
+  const auto written = read_state_dict(*open_snapshot(request.output));
+  REQUIRE(written.size() == in_memory.size());
+  for (size_t k = 0; k < written.size(); ++k) {
+    INFO(written[k].first);
+    CHECK(written[k].first == in_memory[k].first);
+    CHECK(torch::equal(written[k].second, in_memory[k].second));
+  }
+  CHECK(tensor_of(in_memory, "fc.bias")[0].item<float>() == static_cast<float>(1.0 / 3.0));
 }
 
 TEST_CASE("a collection refuses snapshots with different tensors", "[report]") {

@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <future>
 #include <limits>
-#include <numeric>
 #include <thread>
 
 #include "formats/atomic_output.h"
@@ -18,6 +17,7 @@
 #include "lib/averaging/element_conversion.h"
 #include "lib/averaging/input_digests.h"
 #include "lib/averaging/snapshot_compatibility.h"
+#include "lib/averaging/summation_order.h"
 #include "lib/models/batchnorm_keys.h"
 #include "lib/runtime/large_buffer.h"
 #include "lib/runtime/run_workers.h"
@@ -194,11 +194,7 @@ AverageSummary average_snapshots(const AverageRequest& req) {
     return input_digests(req.inputs, workers, DigestCache::from_environment());
   });
 
-  // A fixed summation order: sorted by path, independent of the order given.
-  std::vector<size_t> order(readers.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return req.inputs[a] < req.inputs[b]; });
+  const std::vector<size_t> order = summation_order(req.inputs);
 
   const StoredLayout& layout = readers[0]->layout();
   auto writer = create_tensor_file(req.output, layout, req.write_options);

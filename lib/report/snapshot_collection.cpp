@@ -3,9 +3,10 @@
 #include <filesystem>
 
 #include "formats/input_error.h"
+#include "formats/torch_element_type.h"
 #include "lib/averaging/average_snapshots.h"
 #include "lib/averaging/snapshot_compatibility.h"
-#include "lib/averaging/weighted_sum.h"
+#include "lib/averaging/summation_order.h"
 #include "lib/models/batchnorm_keys.h"
 
 namespace swa {
@@ -58,8 +59,13 @@ SnapshotCollection SnapshotCollection::load(const std::vector<std::string>& path
 StateDict SnapshotCollection::average(const std::vector<int>& members) const {
   TORCH_CHECK(!members.empty(), "average of no snapshots");
   if (members.size() == 1) return entries_.at(static_cast<size_t>(members[0])).state;
-  const double weight = 1.0 / static_cast<double>(members.size());
+  // What `swa-average` of the members' files computes: uniform weights, the sum in path order.
+  std::vector<std::string> paths;
+  for (int m : members) paths.push_back(entries_.at(static_cast<size_t>(m)).path);
+  const std::vector<size_t> order = summation_order(paths);
+  const std::vector<double> weights(members.size(), 1.0 / static_cast<double>(members.size()));
   const auto& last = entries_.at(static_cast<size_t>(members.back())).state;
+  std::vector<double> acc;
   StateDict out;
   out.reserve(last.size());
   for (size_t k = 0; k < last.size(); ++k) {
@@ -68,10 +74,17 @@ StateDict SnapshotCollection::average(const std::vector<int>& members) const {
       out.emplace_back(key, t);
       continue;
     }
-    torch::Tensor acc = torch::zeros(t.sizes(), torch::kDouble);
-    for (int m : members)
-      add_weighted(acc, entries_.at(static_cast<size_t>(m)).state[k].second, weight);
-    out.emplace_back(key, acc.to(t.scalar_type()));
+    std::vector<torch::Tensor> inputs;  // contiguous float tensors of the same dtype
+    std::vector<const void*> data;
+    for (int m : members) {
+      inputs.push_back(entries_.at(static_cast<size_t>(m)).state[k].second.contiguous());
+      data.push_back(inputs.back().data_ptr());
+    }
+    acc.resize(static_cast<size_t>(t.numel()));
+    torch::Tensor avg = torch::empty_like(t, torch::MemoryFormat::Contiguous);
+    weighted_average_elements(data, to_element_type(t.scalar_type(), paths.back(), key), t.numel(),
+                              weights, order, acc.data(), avg.data_ptr());
+    out.emplace_back(key, avg);
   }
   return out;
 }

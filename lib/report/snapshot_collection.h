@@ -29,8 +29,9 @@ class SnapshotCollection {
   const std::string& arch() const { return entries_.front().meta.arch; }
   int64_t num_classes() const { return entries_.front().meta.num_classes; }
 
-  // The uniform average of `members` (indices): floating tensors summed in float64 in index
-  // order and stored in their own dtype; other tensors (num_batches_tracked) from the last member.
+  // The uniform average of `members` (indices), bit for bit what `swa-average` of their files
+  // writes (lib/averaging/summation_order.h): floating tensors summed in float64 in path order
+  // and stored in their own dtype; other tensors (num_batches_tracked) from the last member.
   // A single member returns that snapshot's tensors unchanged.
   StateDict average(const std::vector<int>& members) const;
 
