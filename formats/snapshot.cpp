@@ -5,29 +5,18 @@
 
 namespace swa {
 
-int64_t TensorInfo::numel() const {
-  int64_t n = 1;
-  for (auto d : shape) n *= d;
-  return n;
-}
+SnapshotReader::SnapshotReader(std::unique_ptr<TensorFileReader> file) : file_(std::move(file)) {}
 
-int64_t TensorInfo::nbytes() const {
-  return numel() * static_cast<int64_t>(c10::elementSize(dtype));
-}
-
-SnapshotReader::SnapshotReader(std::unique_ptr<TensorFileReader> file) : file_(std::move(file)) {
-  for (const auto& t : file_->layout()) layout_.push_back({t.key, to_scalar_type(t.type), t.shape});
-}
-
-const TensorInfo* SnapshotReader::find(const std::string& key) const {
+const StoredTensor* SnapshotReader::find(const std::string& key) const {
   const int64_t i = file_->find(key);
-  return i < 0 ? nullptr : &layout_[static_cast<size_t>(i)];
+  return i < 0 ? nullptr : &layout()[static_cast<size_t>(i)];
 }
 
 torch::Tensor SnapshotReader::read(const std::string& key) {
-  const TensorInfo* info = find(key);
+  const StoredTensor* info = find(key);
   if (!info) throw InputError(path(), key, "no such tensor in this snapshot");
-  torch::Tensor t = torch::empty(info->shape, torch::TensorOptions().dtype(info->dtype));
+  torch::Tensor t =
+      torch::empty(info->shape, torch::TensorOptions().dtype(to_scalar_type(info->type)));
   read_into(key, t);
   return t;
 }
@@ -35,15 +24,15 @@ torch::Tensor SnapshotReader::read(const std::string& key) {
 void SnapshotReader::read_into(const std::string& key, torch::Tensor& out) {
   const int64_t i = file_->find(key);
   if (i < 0) throw InputError(path(), key, "no such tensor in this snapshot");
-  const TensorInfo& info = layout_[static_cast<size_t>(i)];
-  TORCH_CHECK(out.is_cpu() && out.is_contiguous() && out.scalar_type() == info.dtype &&
-                  out.sizes().vec() == info.shape,
+  const StoredTensor& info = layout()[static_cast<size_t>(i)];
+  TORCH_CHECK(out.is_cpu() && out.is_contiguous() &&
+                  out.scalar_type() == to_scalar_type(info.type) && out.sizes().vec() == info.shape,
               "read_into: the buffer does not match tensor ", key);
   file_->read_tensor(static_cast<size_t>(i), out.data_ptr());
 }
 
 SnapshotWriter::SnapshotWriter(std::unique_ptr<TensorFileWriter> file, std::string path,
-                               TensorLayout layout)
+                               StoredLayout layout)
     : file_(std::move(file)), path_(std::move(path)), layout_(std::move(layout)) {}
 
 void SnapshotWriter::write(const std::string& key, const torch::Tensor& tensor) {
@@ -62,10 +51,9 @@ std::unique_ptr<SnapshotReader> open_snapshot(const std::string& path) {
   return std::make_unique<SnapshotReader>(open_tensor_file(path));
 }
 
-std::unique_ptr<SnapshotWriter> create_snapshot(const std::string& path, const TensorLayout& layout,
+std::unique_ptr<SnapshotWriter> create_snapshot(const std::string& path, const StoredLayout& layout,
                                                 const WriteOptions& options) {
-  const StoredLayout stored = to_stored_layout(layout, path);
-  auto file = create_tensor_file(path, stored, options);
+  auto file = create_tensor_file(path, layout, options);
   return std::make_unique<SnapshotWriter>(std::move(file), path, layout);
 }
 
@@ -75,35 +63,29 @@ StateDict read_state_dict(SnapshotReader& reader) {
   return state;
 }
 
-TensorLayout layout_of(const StateDict& state) {
-  TensorLayout layout;
+StoredLayout layout_of(const StateDict& state, const std::string& file) {
+  StoredLayout layout;
   for (const auto& [key, t] : state) {
-    layout.push_back({key, t.scalar_type(), t.sizes().vec()});
+    layout.push_back({key, to_element_type(t.scalar_type(), file, key), t.sizes().vec()});
   }
   return layout;
 }
 
-StoredLayout to_stored_layout(const TensorLayout& layout, const std::string& file) {
-  StoredLayout out;
-  for (const auto& t : layout)
-    out.push_back({t.key, to_element_type(t.dtype, file, t.key), t.shape});
-  return out;
-}
-
 void save_snapshot(const std::string& path, const SnapshotMeta& meta, const StateDict& state,
                    const WriteOptions& options) {
-  auto writer = create_snapshot(path, layout_of(state), options);
+  auto writer = create_snapshot(path, layout_of(state, path), options);
   for (const auto& [key, t] : state) writer->write(key, t);
   writer->commit(meta);
 }
 
-void check_tensor_matches(const std::string& file, const TensorInfo& expected,
+void check_tensor_matches(const std::string& file, const StoredTensor& expected,
                           const std::string& key, const torch::Tensor& tensor) {
   if (key != expected.key) {
     throw std::logic_error(file + ": tensor '" + key + "' written out of order (expected '" +
                            expected.key + "')");
   }
-  if (tensor.scalar_type() != expected.dtype || tensor.sizes().vec() != expected.shape) {
+  if (tensor.scalar_type() != to_scalar_type(expected.type) ||
+      tensor.sizes().vec() != expected.shape) {
     throw std::logic_error(file + ": tensor '" + key + "' does not match the declared layout");
   }
 }

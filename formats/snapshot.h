@@ -18,18 +18,6 @@
 
 namespace swa {
 
-struct TensorInfo {
-  std::string key;  // state_dict key, e.g. "layer1.0.conv1.weight"
-  torch::ScalarType dtype = torch::kFloat;
-  std::vector<int64_t> shape;
-
-  int64_t numel() const;
-  int64_t nbytes() const;
-  bool operator==(const TensorInfo& o) const {
-    return key == o.key && dtype == o.dtype && shape == o.shape;
-  }
-};
-using TensorLayout = std::vector<TensorInfo>;
 using StateDict = std::vector<std::pair<std::string, torch::Tensor>>;  // ordered
 
 class SnapshotReader {
@@ -37,11 +25,12 @@ class SnapshotReader {
   explicit SnapshotReader(std::unique_ptr<TensorFileReader> file);
   const std::string& path() const { return file_->path(); }
   const SnapshotMeta& meta() const { return file_->meta(); }
-  const TensorLayout& layout() const { return layout_; }
+  // The tensors' keys, element types and shapes: the container's own layout.
+  const StoredLayout& layout() const { return file_->layout(); }
   // The same file at byte level.
   const TensorFileReader& file() const { return *file_; }
   // nullptr when the snapshot has no such tensor.
-  const TensorInfo* find(const std::string& key) const;
+  const StoredTensor* find(const std::string& key) const;
   // A contiguous CPU tensor that owns its memory. Throws InputError naming the file and tensor
   // when the data cannot be read or fails its checksum.
   torch::Tensor read(const std::string& key);
@@ -51,13 +40,12 @@ class SnapshotReader {
 
  private:
   std::unique_ptr<TensorFileReader> file_;
-  TensorLayout layout_;
 };
 
 class SnapshotWriter {
  public:
-  SnapshotWriter(std::unique_ptr<TensorFileWriter> file, std::string path, TensorLayout layout);
-  // Tensors arrive in layout order, each matching its TensorInfo.
+  SnapshotWriter(std::unique_ptr<TensorFileWriter> file, std::string path, StoredLayout layout);
+  // Tensors arrive in layout order, each matching its StoredTensor.
   void write(const std::string& key, const torch::Tensor& tensor);
   // Records the metadata, flushes, and renames into place. Without it, nothing appears.
   void commit(const SnapshotMeta& meta);
@@ -65,23 +53,23 @@ class SnapshotWriter {
  private:
   std::unique_ptr<TensorFileWriter> file_;
   std::string path_;
-  TensorLayout layout_;
+  StoredLayout layout_;
   size_t next_ = 0;
 };
 
 std::unique_ptr<SnapshotReader> open_snapshot(const std::string& path);
-std::unique_ptr<SnapshotWriter> create_snapshot(const std::string& path, const TensorLayout& layout,
+std::unique_ptr<SnapshotWriter> create_snapshot(const std::string& path, const StoredLayout& layout,
                                                 const WriteOptions& options = {});
 
 // Whole-file conveniences for small models and tests.
 StateDict read_state_dict(SnapshotReader& reader);
 void save_snapshot(const std::string& path, const SnapshotMeta& meta, const StateDict& state,
                    const WriteOptions& options = {});
-TensorLayout layout_of(const StateDict& state);
-StoredLayout to_stored_layout(const TensorLayout& layout, const std::string& file);
+// The layout of `state`; throws InputError naming `file` for a dtype no snapshot can hold.
+StoredLayout layout_of(const StateDict& state, const std::string& file = "(state_dict)");
 
 // Checks a tensor handed to a writer against the next expected layout entry.
-void check_tensor_matches(const std::string& file, const TensorInfo& expected,
+void check_tensor_matches(const std::string& file, const StoredTensor& expected,
                           const std::string& key, const torch::Tensor& tensor);
 
 }  // namespace swa

@@ -14,7 +14,7 @@ LoadedModel load_model(const std::string& path, const std::string& arch_override
     throw InputError(path,
                      "has no architecture in its metadata; pass --arch (e.g. --arch resnet50)");
   }
-  const TensorInfo* fc = reader->find("fc.weight");
+  const StoredTensor* fc = reader->find("fc.weight");
   if (!fc || fc->shape.size() != 2)
     throw InputError(path, "fc.weight", "missing: not a ResNet snapshot");
   if (loaded.meta.num_classes <= 0) loaded.meta.num_classes = fc->shape[0];
