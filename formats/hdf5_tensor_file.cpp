@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <type_traits>
 
 #include <unistd.h>
 
@@ -413,38 +414,49 @@ void limit_caches(hid_t fapl) {
 }
 
 // The root attributes (formats/SNAPSHOT.md), checked for the format name and version.
-SnapshotMeta read_root_meta(hid_t root, const std::string& path_) {
-  SnapshotMeta meta_;
-  if (!has_attr(root, "format") || read_string_attr(root, "format", path_) != kSnapshotFormatName) {
-    throw InputError(path_, std::string("not a swa snapshot: root attribute format=\"") +
-                                kSnapshotFormatName + "\" is missing (see formats/SNAPSHOT.md)");
+SnapshotMeta read_root_meta(hid_t root, const std::string& path) {
+  if (!has_attr(root, "format") || read_string_attr(root, "format", path) != kSnapshotFormatName) {
+    throw InputError(path, std::string("not a swa snapshot: root attribute format=\"") +
+                               kSnapshotFormatName + "\" is missing (see formats/SNAPSHOT.md)");
   }
-  read_number_attr(root, "format_version", H5T_NATIVE_INT64, meta_.format_version, path_);
-  if (meta_.format_version > kSnapshotFormatVersion || meta_.format_version < 1) {
-    throw InputError(path_, "snapshot format_version " + std::to_string(meta_.format_version) +
-                                " is not supported (this build reads versions 1.." +
-                                std::to_string(kSnapshotFormatVersion) + ")");
-  }
-  auto str = [&](const char* name, std::string& out) {
-    if (has_attr(root, name)) out = read_string_attr(root, name, path_);
-  };
-  str("arch", meta_.arch);
-  str("created_utc", meta_.created_utc);
-  str("producer", meta_.producer);
-  str("bn_state", meta_.bn_state);
-  read_number_attr(root, "num_classes", H5T_NATIVE_INT64, meta_.num_classes, path_);
-  read_number_attr(root, "epoch", H5T_NATIVE_INT64, meta_.epoch, path_);
-  read_number_attr(root, "cycle", H5T_NATIVE_INT64, meta_.cycle, path_);
-  read_number_attr(root, "step", H5T_NATIVE_INT64, meta_.step, path_);
-  read_number_attr(root, "seed", H5T_NATIVE_INT64, meta_.seed, path_);
-  read_number_attr(root, "lr", H5T_NATIVE_DOUBLE, meta_.lr, path_);
-  read_number_attr(root, "train_loss", H5T_NATIVE_DOUBLE, meta_.train_loss, path_);
-  read_number_attr(root, "train_acc", H5T_NATIVE_DOUBLE, meta_.train_acc, path_);
-  read_number_attr(root, "val_acc", H5T_NATIVE_DOUBLE, meta_.val_acc, path_);
-  read_number_attr(root, "val_loss", H5T_NATIVE_DOUBLE, meta_.val_loss, path_);
-  meta_.config = read_json_attr(root, "config", path_);
-  meta_.provenance = read_json_attr(root, "provenance", path_);
-  return meta_;
+  SnapshotMeta meta;
+  for_each_meta_field(meta, [&](const char* name, auto& field) {
+    using Field = std::decay_t<decltype(field)>;
+    if constexpr (std::is_same_v<Field, int64_t>) {
+      read_number_attr(root, name, H5T_NATIVE_INT64, field, path);
+    } else if constexpr (std::is_same_v<Field, double>) {
+      read_number_attr(root, name, H5T_NATIVE_DOUBLE, field, path);
+    } else if constexpr (std::is_same_v<Field, std::string>) {
+      if (has_attr(root, name)) field = read_string_attr(root, name, path);
+    } else {
+      field = read_json_attr(root, name, path);
+    }
+    if (std::strcmp(name, "format_version") == 0 &&
+        (meta.format_version > kSnapshotFormatVersion || meta.format_version < 1)) {
+      throw InputError(path, "snapshot format_version " + std::to_string(meta.format_version) +
+                                 " is not supported (this build reads versions 1.." +
+                                 std::to_string(kSnapshotFormatVersion) + ")");
+    }
+  });
+  return meta;
+}
+
+// The root attributes, one per SnapshotMeta field; JSON fields as strings.
+void write_root_meta(hid_t root, const SnapshotMeta& meta) {
+  write_string_attr(root, "format", kSnapshotFormatName);
+  for_each_meta_field(meta, [&](const char* name, const auto& field) {
+    using Field = std::decay_t<decltype(field)>;
+    if constexpr (std::is_same_v<Field, int64_t>) {
+      write_int_attr(root, name,
+                     std::strcmp(name, "format_version") == 0 ? kSnapshotFormatVersion : field);
+    } else if constexpr (std::is_same_v<Field, double>) {
+      write_real_attr(root, name, field);
+    } else if constexpr (std::is_same_v<Field, std::string>) {
+      write_string_attr(root, name, field);
+    } else {
+      write_string_attr(root, name, field.dump());
+    }
+  });
 }
 
 // Opens an existing file read-only, without file locks (they fail on read-only and network file
@@ -772,24 +784,7 @@ class Hdf5TensorFileWriter final : public TensorFileWriter {
                              std::to_string(layout_.size()) + " tensors");
     }
     const hid_t root = file_.get();
-    write_string_attr(root, "format", kSnapshotFormatName);
-    write_int_attr(root, "format_version", kSnapshotFormatVersion);
-    write_string_attr(root, "arch", meta.arch);
-    write_int_attr(root, "num_classes", meta.num_classes);
-    write_int_attr(root, "epoch", meta.epoch);
-    write_int_attr(root, "cycle", meta.cycle);
-    write_int_attr(root, "step", meta.step);
-    write_real_attr(root, "lr", meta.lr);
-    write_real_attr(root, "train_loss", meta.train_loss);
-    write_real_attr(root, "train_acc", meta.train_acc);
-    write_real_attr(root, "val_acc", meta.val_acc);
-    write_real_attr(root, "val_loss", meta.val_loss);
-    write_int_attr(root, "seed", meta.seed);
-    write_string_attr(root, "created_utc", meta.created_utc);
-    write_string_attr(root, "producer", meta.producer);
-    write_string_attr(root, "bn_state", meta.bn_state);
-    write_string_attr(root, "config", meta.config.dump());
-    write_string_attr(root, "provenance", meta.provenance.dump());
+    write_root_meta(root, meta);
     Hid meta_group(H5Gcreate2(root, "meta", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
     std::vector<std::string> keys;
     for (const auto& info : layout_) keys.push_back(info.key);

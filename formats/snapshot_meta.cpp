@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
+#include <type_traits>
 
 #include "formats/input_error.h"
 
@@ -17,57 +18,36 @@ template <typename T>
 void read_field(const nlohmann::json& j, const char* name, T& out, const std::string& file) {
   auto it = j.find(name);
   if (it == j.end() || it->is_null()) return;
-  try {
-    out = it->get<T>();
-  } catch (const nlohmann::json::exception&) {
-    throw InputError(
-        file, std::string("metadata field '") + name + "' has the wrong type: " + it->dump());
+  if constexpr (std::is_same_v<T, nlohmann::json>) {
+    out = *it;
+  } else {
+    try {
+      out = it->get<T>();
+    } catch (const nlohmann::json::exception&) {
+      throw InputError(
+          file, std::string("metadata field '") + name + "' has the wrong type: " + it->dump());
+    }
   }
 }
 
 }  // namespace
 
 nlohmann::json meta_to_json(const SnapshotMeta& m) {
-  return {{"format", kSnapshotFormatName},
-          {"format_version", m.format_version},
-          {"arch", m.arch},
-          {"num_classes", m.num_classes},
-          {"epoch", m.epoch},
-          {"cycle", m.cycle},
-          {"step", m.step},
-          {"lr", real_or_null(m.lr)},
-          {"train_loss", real_or_null(m.train_loss)},
-          {"train_acc", real_or_null(m.train_acc)},
-          {"val_acc", real_or_null(m.val_acc)},
-          {"val_loss", real_or_null(m.val_loss)},
-          {"seed", m.seed},
-          {"created_utc", m.created_utc},
-          {"producer", m.producer},
-          {"bn_state", m.bn_state},
-          {"config", m.config},
-          {"provenance", m.provenance}};
+  nlohmann::json j = {{"format", kSnapshotFormatName}};
+  for_each_meta_field(m, [&](const char* name, const auto& field) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(field)>, double>) {
+      j[name] = real_or_null(field);
+    } else {
+      j[name] = field;
+    }
+  });
+  return j;
 }
 
 SnapshotMeta meta_from_json(const nlohmann::json& j, const std::string& file) {
   if (!j.is_object()) throw InputError(file, "metadata is not a JSON object");
   SnapshotMeta m;
-  read_field(j, "format_version", m.format_version, file);
-  read_field(j, "arch", m.arch, file);
-  read_field(j, "num_classes", m.num_classes, file);
-  read_field(j, "epoch", m.epoch, file);
-  read_field(j, "cycle", m.cycle, file);
-  read_field(j, "step", m.step, file);
-  read_field(j, "lr", m.lr, file);
-  read_field(j, "train_loss", m.train_loss, file);
-  read_field(j, "train_acc", m.train_acc, file);
-  read_field(j, "val_acc", m.val_acc, file);
-  read_field(j, "val_loss", m.val_loss, file);
-  read_field(j, "seed", m.seed, file);
-  read_field(j, "created_utc", m.created_utc, file);
-  read_field(j, "producer", m.producer, file);
-  read_field(j, "bn_state", m.bn_state, file);
-  if (j.contains("config")) m.config = j["config"];
-  if (j.contains("provenance")) m.provenance = j["provenance"];
+  for_each_meta_field(m, [&](const char* name, auto& field) { read_field(j, name, field, file); });
   return m;
 }
 

@@ -39,6 +39,32 @@ struct SnapshotMeta {
       nlohmann::json::object();  // how the file was derived (inputs, weights)
 };
 
+// Every field of SnapshotMeta, once, under the name every container and JSON output uses:
+// HDF5 root attributes, the JSON of .pt and safetensors files, `--json` outputs. Each reader and
+// writer walks this table, so a new field is one line here (and one in the struct).
+// visit(name, field) receives int64_t, double, std::string or nlohmann::json fields, const when
+// `meta` is.
+template <typename Meta, typename Visit>
+void for_each_meta_field(Meta& meta, Visit&& visit) {
+  visit("format_version", meta.format_version);
+  visit("arch", meta.arch);
+  visit("num_classes", meta.num_classes);
+  visit("epoch", meta.epoch);
+  visit("cycle", meta.cycle);
+  visit("step", meta.step);
+  visit("lr", meta.lr);
+  visit("train_loss", meta.train_loss);
+  visit("train_acc", meta.train_acc);
+  visit("val_acc", meta.val_acc);
+  visit("val_loss", meta.val_loss);
+  visit("seed", meta.seed);
+  visit("created_utc", meta.created_utc);
+  visit("producer", meta.producer);
+  visit("bn_state", meta.bn_state);
+  visit("config", meta.config);
+  visit("provenance", meta.provenance);
+}
+
 // JSON form used by the .pt and safetensors containers and by `--json` outputs.
 // NaN reals are written as null.
 nlohmann::json meta_to_json(const SnapshotMeta& meta);

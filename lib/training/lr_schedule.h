@@ -45,6 +45,31 @@ struct ScheduleConfig {
   std::string anneal_strategy = "cos";  // cos | linear
 };
 
+// Every setting of ScheduleConfig that a run saves, once, under its name in config.json
+// (iterations_per_epoch is derived from the data, not saved). visit(name, field).
+template <typename Config, typename Visit>
+void for_each_schedule_field(Config& s, Visit&& visit) {
+  visit("epochs", s.epochs);
+  visit("lr", s.lr);
+  visit("warmup_epochs", s.warmup_epochs);
+  visit("schedule", s.schedule);
+  visit("step_epochs", s.step_epochs);
+  visit("step_gamma", s.step_gamma);
+  visit("swa_start_epoch", s.swa_start_epoch);
+  visit("swa_schedule", s.swa_schedule);
+  visit("cycle_epochs", s.cycle_epochs);
+  visit("swa_lr_max", s.swa_lr_max);
+  visit("swa_lr_min", s.swa_lr_min);
+  visit("restart_mult", s.restart_mult);
+  visit("cyclic_base_lr", s.cyclic_base_lr);
+  visit("cyclic_max_lr", s.cyclic_max_lr);
+  visit("cyclic_step_size_up", s.cyclic_step_size_up);
+  visit("cyclic_gamma", s.cyclic_gamma);
+  visit("swa_lr", s.swa_lr);
+  visit("anneal_epochs", s.anneal_epochs);
+  visit("anneal_strategy", s.anneal_strategy);
+}
+
 class LrSchedule {
  public:
   // Throws InputError, naming the flag, on inconsistent settings (a non-positive rate, SWA

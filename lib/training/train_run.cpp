@@ -123,51 +123,6 @@ void restore_training_state(ResNet& model, torch::optim::SGD& opt, const StateDi
   }
 }
 
-TrainConfig config_from_json(const nlohmann::json& j, const std::string& path) {
-  TrainConfig c;
-  try {
-    c.arch = j.at("arch");
-    c.data.dir = j.at("data");
-    c.data.validation_size = j.at("val_size");
-    c.batch_size = j.at("batch_size");
-    c.train_samples = j.at("train_samples");
-    c.init = j.value("init", std::string());
-    c.augment = j.value("augment", true);
-    c.seed = j.at("seed");
-    c.momentum = j.at("momentum");
-    c.nesterov = j.at("nesterov");
-    c.weight_decay = j.at("weight_decay");
-    c.label_smoothing = j.at("label_smoothing");
-    c.early_stop_patience = j.at("early_stop_patience");
-    c.eval_batch_size = j.at("eval_batch_size");
-    const auto& s = j.at("schedule");
-    auto& k = c.schedule;
-    k.epochs = s.at("epochs");
-    k.lr = s.at("lr");
-    k.warmup_epochs = s.at("warmup_epochs");
-    k.schedule = s.at("schedule");
-    k.step_epochs = s.at("step_epochs");
-    k.step_gamma = s.at("step_gamma");
-    k.swa_start_epoch = s.at("swa_start_epoch");
-    k.swa_schedule = s.at("swa_schedule");
-    k.cycle_epochs = s.at("cycle_epochs");
-    k.swa_lr_max = s.at("swa_lr_max");
-    k.swa_lr_min = s.at("swa_lr_min");
-    k.restart_mult = s.at("restart_mult");
-    k.cyclic_base_lr = s.at("cyclic_base_lr");
-    k.cyclic_max_lr = s.at("cyclic_max_lr");
-    k.cyclic_step_size_up = s.at("cyclic_step_size_up");
-    k.cyclic_gamma = s.at("cyclic_gamma");
-    k.swa_lr = s.at("swa_lr");
-    k.anneal_epochs = s.at("anneal_epochs");
-    k.anneal_strategy = s.at("anneal_strategy");
-  } catch (const nlohmann::json::exception& e) {
-    throw InputError(
-        path, std::string("cannot resume: the saved run configuration is incomplete: ") + e.what());
-  }
-  return c;
-}
-
 // A run killed while writing leaves a hidden ".NAME.tmp-XXXXXX" (never a half file under the
 // real name): remove those before continuing.
 void remove_stale_temporaries(const std::string& run_dir) {
@@ -226,6 +181,19 @@ Interrupted interrupted(int signal, const std::string& run_dir, int64_t epoch) {
                                  std::to_string(epoch) + ": `" + resume + "` continues from there");
 }
 
+// What a resumed run runs: its saved configuration, with the command's run folder and progress
+// display, and the command's epoch count when that is larger (to extend a finished run).
+TrainConfig resumed_config(const nlohmann::json& saved, const std::string& source,
+                           const TrainConfig& command) {
+  TrainConfig c = config_from_json(saved, source);
+  if (command.schedule.epochs > 0) {
+    c.schedule.epochs = std::max(command.schedule.epochs, c.schedule.epochs);
+  }
+  c.run_dir = command.run_dir;
+  c.progress = command.progress;
+  return c;
+}
+
 void append_line(const std::string& path, const nlohmann::json& j) {
   std::ofstream f(path, std::ios::app);
   f << j.dump() << "\n";
@@ -235,42 +203,35 @@ void append_line(const std::string& path, const nlohmann::json& j) {
 }  // namespace
 
 nlohmann::json TrainConfig::to_json() const {
-  const auto& s = schedule;
-  return {{"arch", arch},
-          {"data", data.dir},
-          {"val_size", data.validation_size},
-          {"batch_size", batch_size},
-          {"train_samples", train_samples},
-          {"init", init},
-          {"augment", augment},
-          {"seed", seed},
-          {"momentum", momentum},
-          {"nesterov", nesterov},
-          {"weight_decay", weight_decay},
-          {"label_smoothing", label_smoothing},
-          {"early_stop_patience", early_stop_patience},
-          {"eval_batch_size", eval_batch_size},
-          {"device", device},
-          {"schedule",
-           {{"epochs", s.epochs},
-            {"lr", s.lr},
-            {"warmup_epochs", s.warmup_epochs},
-            {"schedule", s.schedule},
-            {"step_epochs", s.step_epochs},
-            {"step_gamma", s.step_gamma},
-            {"swa_start_epoch", s.swa_start_epoch},
-            {"swa_schedule", s.swa_schedule},
-            {"cycle_epochs", s.cycle_epochs},
-            {"swa_lr_max", s.swa_lr_max},
-            {"swa_lr_min", s.swa_lr_min},
-            {"restart_mult", s.restart_mult},
-            {"cyclic_base_lr", s.cyclic_base_lr},
-            {"cyclic_max_lr", s.cyclic_max_lr},
-            {"cyclic_step_size_up", s.cyclic_step_size_up},
-            {"cyclic_gamma", s.cyclic_gamma},
-            {"swa_lr", s.swa_lr},
-            {"anneal_epochs", s.anneal_epochs},
-            {"anneal_strategy", s.anneal_strategy}}}};
+  nlohmann::json j, schedule_json;
+  for_each_train_field(*this, [&](const char* name, const auto& field) { j[name] = field; });
+  for_each_schedule_field(
+      schedule, [&](const char* name, const auto& field) { schedule_json[name] = field; });
+  j["schedule"] = schedule_json;
+  return j;
+}
+
+TrainConfig config_from_json(const nlohmann::json& j, const std::string& path) {
+  TrainConfig c;
+  auto read = [&](const nlohmann::json& from, const char* name, auto& field) {
+    const auto it = from.find(name);
+    if (it == from.end()) return;
+    try {
+      it->get_to(field);
+    } catch (const nlohmann::json::exception&) {
+      throw InputError(path, std::string("cannot resume: the saved setting '") + name +
+                                 "' has the wrong type: " + it->dump());
+    }
+  };
+  if (!j.is_object())
+    throw InputError(path, "cannot resume: the saved configuration is not an object");
+  for_each_train_field(c, [&](const char* name, auto& field) { read(j, name, field); });
+  const auto schedule = j.find("schedule");
+  if (schedule != j.end() && schedule->is_object()) {
+    for_each_schedule_field(c.schedule,
+                            [&](const char* name, auto& field) { read(*schedule, name, field); });
+  }
+  return c;
 }
 
 nlohmann::json train(TrainConfig c, bool resume) {
@@ -295,22 +256,12 @@ nlohmann::json train(TrainConfig c, bool resume) {
     } catch (const nlohmann::json::exception& e) {
       throw InputError(config_path, std::string("is not valid JSON: ") + e.what());
     }
-    const int64_t epochs = c.schedule.epochs;
-    const std::string dir = c.run_dir;
-    c = config_from_json(saved_config, config_path);
-    c.device = saved_config.value("device", c.device);
-    if (epochs > 0) c.schedule.epochs = std::max(epochs, c.schedule.epochs);
-    c.run_dir = dir;
+    c = resumed_config(saved_config, config_path, c);
     resume = false;
   } else if (resume) {
     auto reader = open_snapshot(last_path);
     const auto& r = reader->meta().config;
-    const int64_t epochs = c.schedule.epochs;
-    const std::string dir = c.run_dir;
-    c = config_from_json(r.at("run"), last_path);
-    c.device = r.at("run").value("device", c.device);
-    if (epochs > 0) c.schedule.epochs = std::max(epochs, c.schedule.epochs);
-    c.run_dir = dir;
+    c = resumed_config(r.at("run"), last_path, c);
     const auto& p = r.at("progress");
     start_epoch = p.at("epochs_done");
     step = p.at("step");

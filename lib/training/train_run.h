@@ -34,8 +34,35 @@ struct TrainConfig {
   std::string device = "cpu";
   bool progress = true;
 
+  // config.json and every snapshot's config["run"]: the fields of for_each_train_field, with
+  // the schedule's under "schedule".
   nlohmann::json to_json() const;
 };
+
+// Every setting of TrainConfig that a run saves and --resume restores, once, under its name in
+// config.json (run_dir and progress belong to the command, not the run). visit(name, field).
+template <typename Config, typename Visit>
+void for_each_train_field(Config& c, Visit&& visit) {
+  visit("arch", c.arch);
+  visit("data", c.data.dir);
+  visit("val_size", c.data.validation_size);
+  visit("batch_size", c.batch_size);
+  visit("train_samples", c.train_samples);
+  visit("init", c.init);
+  visit("augment", c.augment);
+  visit("seed", c.seed);
+  visit("momentum", c.momentum);
+  visit("nesterov", c.nesterov);
+  visit("weight_decay", c.weight_decay);
+  visit("label_smoothing", c.label_smoothing);
+  visit("early_stop_patience", c.early_stop_patience);
+  visit("eval_batch_size", c.eval_batch_size);
+  visit("device", c.device);
+}
+
+// The configuration saved as `j` (TrainConfig::to_json) by a run being resumed; settings it
+// lacks keep their defaults. Throws InputError naming `path` for a setting of the wrong type.
+TrainConfig config_from_json(const nlohmann::json& j, const std::string& path);
 
 // A run is diverging, and stops with InputError before it writes another snapshot, when a step's
 // loss is not finite, when an epoch's (or a cycle's) mean training loss passes
