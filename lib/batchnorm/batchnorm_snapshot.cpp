@@ -12,7 +12,7 @@
 
 namespace swa {
 
-nlohmann::json recompute_snapshot_batchnorm(const BatchNormRequest& req) {
+BatchNormSummary recompute_snapshot_batchnorm(const BatchNormRequest& req) {
   const auto start = std::chrono::steady_clock::now();
   require_writable_folder(req.output);
   format_for_path(req.output);  // an unknown extension fails now, not after the pass
@@ -52,17 +52,18 @@ nlohmann::json recompute_snapshot_batchnorm(const BatchNormRequest& req) {
       {"previous", previous}};
   save_snapshot(req.output, meta, state);
 
-  const double pass_s = std::chrono::duration<double>(pass_end - loaded_at).count();
-  return {{"input", req.input},
-          {"output", req.output},
-          {"arch", meta.arch},
-          {"images", seen},
-          {"split", split_name(req.split)},
-          {"device", req.pass.device.str()},
-          {"pass_seconds", pass_s},
-          {"images_per_second", pass_s > 0 ? seen / pass_s : 0.0},
-          {"total_seconds",
-           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
+  BatchNormSummary out;
+  out.input = req.input;
+  out.output = req.output;
+  out.arch = meta.arch;
+  out.split = split_name(req.split);
+  out.device = req.pass.device.str();
+  out.images = seen;
+  out.pass_seconds = std::chrono::duration<double>(pass_end - loaded_at).count();
+  out.images_per_second = out.pass_seconds > 0 ? static_cast<double>(seen) / out.pass_seconds : 0.0;
+  out.total_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return out;
 }
 
 }  // namespace swa

@@ -17,8 +17,16 @@ struct BatchNormRequest {
   BatchNormPassOptions pass;
 };
 
-// Returns a summary (images, seconds, images/s, ...). Throws InputError before writing
-// anything when the input, the data or the output path is unusable.
-nlohmann::json recompute_snapshot_batchnorm(const BatchNormRequest& request);
+struct BatchNormSummary {
+  std::string input, output, arch, split, device;
+  int64_t images = 0;            // seen by the statistics pass
+  double pass_seconds = 0;       // the pass alone
+  double images_per_second = 0;  // of the pass
+  double total_seconds = 0;      // reading and writing included
+};
+
+// Throws InputError before writing anything when the input, the data or the output path is
+// unusable.
+BatchNormSummary recompute_snapshot_batchnorm(const BatchNormRequest& request);
 
 }  // namespace swa

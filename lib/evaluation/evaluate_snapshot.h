@@ -1,9 +1,10 @@
 // swa-eval's job: a snapshot's quality on a CIFAR-10 split (metrics, throughput, warnings).
 #pragma once
-#include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "lib/data/cifar10.h"
+#include "lib/evaluation/classification_metrics.h"
 #include "lib/evaluation/predict.h"
 
 namespace swa {
@@ -15,8 +16,17 @@ struct EvaluationRequest {
   PredictOptions predict;
 };
 
-// The report: checkpoint, arch, bn_state, split, metrics (classification_metrics.h),
-// images_per_second, seconds, warnings. Throws InputError on unusable input.
-nlohmann::json evaluate_snapshot(const EvaluationRequest& request);
+struct Evaluation {
+  std::string checkpoint, arch, bn_state, split, device;
+  ClassificationMetrics metrics;
+  std::vector<std::string> class_names;  // the data's, in label order
+  double forward_seconds = 0;            // the forward pass alone
+  double images_per_second = 0;          // of the forward pass
+  double total_seconds = 0;              // reading the model and the data included
+  std::vector<std::string> warnings;     // e.g. averaged BatchNorm statistics
+};
+
+// Throws InputError on unusable input.
+Evaluation evaluate_snapshot(const EvaluationRequest& request);
 
 }  // namespace swa

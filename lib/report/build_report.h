@@ -1,6 +1,6 @@
 // swa-report's job for one folder of snapshots: which snapshots help, decided on the validation
-// split, with the test split reported only for the final candidates. Returns everything as JSON
-// (the schema is documented in lib/report/REPORT.md and versioned by "schema_version").
+// split, with the test split reported only for the final candidates. Returns typed results
+// (lib/report/report.h); report_json.h writes them as report.json.
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>
@@ -8,7 +8,7 @@
 
 #include "lib/data/cifar10.h"
 #include "lib/report/candidate_scorer.h"
-#include "lib/report/report_schema.h"
+#include "lib/report/report.h"
 
 namespace swa {
 
@@ -21,11 +21,11 @@ struct ReportRequest {
   double cpis_top_percent = 50;
   bool evaluate_test = true;
   ScoringOptions scoring;
-  bool log = true;  // a line per step on stderr
+  std::string log_prefix;  // a line per step on stderr after this prefix; empty: none
 };
 
 // Throws InputError (naming the file) for unreadable or incompatible snapshots or data.
-nlohmann::json build_report(const ReportRequest& request);
+Report build_report(const ReportRequest& request);
 
 // A shell-safe command line for `swa-average` + `swa-bn` on the given files, with the report's
 // BatchNorm images (the same seeded subset and augmentation), so it writes the model scored.

@@ -37,12 +37,25 @@ without augmentation unless --augment. The output records bn_state=recomputed.)"
     req.split = swa::parse_split(flags.split);
     req.pass.batch_size = flags.batch_size;
     req.pass.device = swa::resolve_device(flags.device);
-    const auto summary = swa::recompute_snapshot_batchnorm(req);
-    std::cerr << "swa-bn: " << summary["images"] << " images on "
-              << summary["device"].get<std::string>() << ", "
-              << static_cast<int64_t>(summary["images_per_second"].get<double>()) << " img/s -> "
-              << req.output << " (bn_state=recomputed)\n";
-    if (!flags.json.empty()) swa::emit_json(summary, flags.json);
+    req.pass.progress = !flags.quiet;
+    const swa::BatchNormSummary s = swa::recompute_snapshot_batchnorm(req);
+    if (!flags.quiet) {
+      std::cerr << "swa-bn: " << s.images << " images on " << s.device << ", "
+                << static_cast<int64_t>(s.images_per_second) << " img/s -> " << s.output
+                << " (bn_state=recomputed)\n";
+    }
+    if (!flags.json.empty()) {
+      swa::emit_json({{"input", s.input},
+                      {"output", s.output},
+                      {"arch", s.arch},
+                      {"images", s.images},
+                      {"split", s.split},
+                      {"device", s.device},
+                      {"pass_seconds", s.pass_seconds},
+                      {"images_per_second", s.images_per_second},
+                      {"total_seconds", s.total_seconds}},
+                     flags.json);
+    }
     return swa::kExitOk;
   });
 }

@@ -1,4 +1,5 @@
 // swa-eval: a checkpoint's accuracy, NLL, calibration and per-class results on CIFAR-10.
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 
@@ -10,29 +11,41 @@
 
 namespace {
 
-void print_table(const nlohmann::json& r) {
-  const auto& m = r["metrics"];
-  std::printf("%s  (%s, bn_state=%s)\n", r["checkpoint"].get<std::string>().c_str(),
-              r["arch"].get<std::string>().c_str(), r["bn_state"].get<std::string>().c_str());
-  std::printf("split %-5s  images %lld\n", r["split"].get<std::string>().c_str(),
-              static_cast<long long>(m["images"].get<int64_t>()));
-  std::printf("  top-1 %7.2f %%   top-5 %7.2f %%   NLL %.4f   ECE %.4f\n", m["top1"].get<double>(),
-              m["top5"].get<double>(), m["nll"].get<double>(), m["ece"].get<double>());
+// --json: the evaluation as documented in README.md (swa-eval --json).
+nlohmann::json to_json(const swa::Evaluation& e) {
+  return {{"checkpoint", e.checkpoint},
+          {"arch", e.arch},
+          {"bn_state", e.bn_state},
+          {"split", e.split},
+          {"device", e.device},
+          {"metrics", swa::metrics_to_json(e.metrics, e.class_names)},
+          {"forward_seconds", e.forward_seconds},
+          {"images_per_second", e.images_per_second},
+          {"total_seconds", e.total_seconds},
+          {"warnings", e.warnings}};
+}
+
+void print_table(const swa::Evaluation& e) {
+  const auto& m = e.metrics;
+  std::printf("%s  (%s, bn_state=%s)\n", e.checkpoint.c_str(), e.arch.c_str(), e.bn_state.c_str());
+  std::printf("split %-5s  images %lld\n", e.split.c_str(), static_cast<long long>(m.images));
+  std::printf("  top-1 %7.2f %%   top-5 %7.2f %%   NLL %.4f   ECE %.4f\n", m.top1, m.top5, m.nll,
+              m.ece);
   std::printf("  per class:");
-  int i = 0;
-  for (const auto& [name, acc] : m["per_class_accuracy"].items()) {
-    std::printf("%s %-10s %6.2f", (i++ % 4 == 0) ? "\n   " : "", name.c_str(),
-                acc.is_null() ? 0.0 : acc.get<double>());
+  for (size_t i = 0; i < m.per_class_accuracy.size(); ++i) {
+    const double acc = m.per_class_accuracy[i];
+    std::printf("%s %-10s %6.2f", (i % 4 == 0) ? "\n   " : "",
+                i < e.class_names.size() ? e.class_names[i].c_str() : "?",
+                std::isnan(acc) ? 0.0 : acc);
   }
   std::printf("\n  confusion (rows: true class, columns: predicted):\n");
-  for (const auto& row : m["confusion"]) {
+  for (const auto& row : m.confusion) {
     std::printf("   ");
-    for (const auto& v : row) std::printf(" %5lld", static_cast<long long>(v.get<int64_t>()));
+    for (const int64_t v : row) std::printf(" %5lld", static_cast<long long>(v));
     std::printf("\n");
   }
-  std::printf("  %.0f images/s on %s (forward %.2fs, total %.2fs)\n",
-              r["images_per_second"].get<double>(), r["device"].get<std::string>().c_str(),
-              r["forward_seconds"].get<double>(), r["total_seconds"].get<double>());
+  std::printf("  %.0f images/s on %s (forward %.2fs, total %.2fs)\n", e.images_per_second,
+              e.device.c_str(), e.forward_seconds, e.total_seconds);
 }
 
 }  // namespace
@@ -63,15 +76,11 @@ confusion matrix, images/s. Selection should use --split val; report --split tes
     req.predict.batch_size = flags.batch_size;
     req.predict.device = swa::resolve_device(flags.device);
     req.predict.fold_batchnorm = !no_fold;
-    const auto report = swa::evaluate_snapshot(req);
-    for (const auto& w : report["warnings"])
-      std::cerr << "swa-eval: WARNING: " << w.get<std::string>() << "\n";
-    if (flags.json.empty()) {
-      print_table(report);
-    } else {
-      swa::emit_json(report, flags.json);
-      if (flags.json != "-") print_table(report);
-    }
+    req.predict.progress = !flags.quiet;
+    const swa::Evaluation evaluation = swa::evaluate_snapshot(req);
+    for (const auto& w : evaluation.warnings) std::cerr << "swa-eval: WARNING: " << w << "\n";
+    if (!flags.json.empty()) swa::emit_json(to_json(evaluation), flags.json);
+    if (flags.json != "-" && !flags.quiet) print_table(evaluation);
     return swa::kExitOk;
   });
 }
