@@ -105,10 +105,10 @@ class SafetensorsTensorFileReader final : public TensorFileReader {
     std::vector<Entry> entries;
     for (const auto& [key, value] : header.items()) {
       if (key == "__metadata__") {
-        if (value.contains(kMetaKey) && value[kMetaKey].is_string()) {
+        if (value.contains(kMetaKey) && value.at(kMetaKey).is_string()) {
           try {
             meta_ =
-                meta_from_json(nlohmann::json::parse(value[kMetaKey].get<std::string>()), path_);
+                meta_from_json(nlohmann::json::parse(value.at(kMetaKey).get<std::string>()), path_);
           } catch (const nlohmann::json::exception& e) {
             throw InputError(path_, std::string("__metadata__.swa_meta is not JSON: ") + e.what());
           }

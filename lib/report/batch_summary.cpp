@@ -31,19 +31,20 @@ json batch_summary(const std::vector<RunOutcome>& runs, std::optional<double> fa
     const double shortfall = swa_shortfall_points(r);
     const bool worse = fail_if_worse && shortfall > *fail_if_worse;
     row["status"] = worse ? "worse" : "ok";
-    row["snapshots"] = r["snapshots"].size();
-    row["recommended"] = r["recommendation"]["name"];
-    row["recommended_members"] = r["recommendation"]["members"];
-    row["recommended_val_top1"] = r["recommendation"]["validation"]["top1"];
-    row["recommended_test_top1"] =
-        r["recommendation"]["test"].is_object() ? r["recommendation"]["test"]["top1"] : json();
-    row["swa_val_top1"] = r["uniform_average"]["validation"]["top1"];
-    row["best_single"] = r["best_single"]["name"];
-    row["best_single_val_top1"] = r["best_single"]["validation"]["top1"];
+    row["snapshots"] = r.at("snapshots").size();
+    row["recommended"] = r.at("recommendation").at("name");
+    row["recommended_members"] = r.at("recommendation").at("members");
+    row["recommended_val_top1"] = r.at("recommendation").at("validation").at("top1");
+    row["recommended_test_top1"] = r.at("recommendation").at("test").is_object()
+                                       ? r.at("recommendation").at("test").at("top1")
+                                       : json();
+    row["swa_val_top1"] = r.at("uniform_average").at("validation").at("top1");
+    row["best_single"] = r.at("best_single").at("name");
+    row["best_single_val_top1"] = r.at("best_single").at("validation").at("top1");
     row["shortfall_points"] = shortfall;
-    row["soup_size"] = r["greedy_soup"]["members"].size();
-    row["soup_val_top1"] = r["greedy_soup"]["validation"]["top1"];
-    row["compute_seconds"] = r["compute"]["total_seconds"];
+    row["soup_size"] = r.at("greedy_soup").at("members").size();
+    row["soup_val_top1"] = r.at("greedy_soup").at("validation").at("top1");
+    row["compute_seconds"] = r.at("compute").at("total_seconds");
     if (worse) failed.push_back(run.source);
     rows.push_back(row);
   }
@@ -56,28 +57,28 @@ json batch_summary(const std::vector<RunOutcome>& runs, std::optional<double> fa
 
 std::string batch_summary_markdown(const json& s) {
   std::ostringstream md;
-  md << "# SWA reports: summary of " << s["runs"].size() << " run folders\n\n";
-  if (s["fail_if_worse"].is_number()) {
+  md << "# SWA reports: summary of " << s.at("runs").size() << " run folders\n\n";
+  if (s.at("fail_if_worse").is_number()) {
     md << "Gate: SWA (uniform average) may trail the best single snapshot by at most "
-       << num(s["fail_if_worse"]) << " validation points.\n\n";
+       << num(s.at("fail_if_worse")) << " validation points.\n\n";
   }
   md << "| run | status | snapshots | SWA val top-1 % | best single | its val top-1 % | SWA "
         "shortfall | soup "
         "(size, val top-1 %) | recommended | rec. test top-1 % | report "
         "|\n|---|---|---|---|---|---|---|---|---|---|---|\n";
-  for (const auto& r : s["runs"]) {
-    if (r["status"] == "error") {
-      md << "| " << r["source"].get<std::string>() << " | **error** | "
-         << r["error"].get<std::string>() << " |  |  |  |  |  |  |  |  |\n";
+  for (const auto& r : s.at("runs")) {
+    if (r.at("status") == "error") {
+      md << "| " << r.at("source").get<std::string>() << " | **error** | "
+         << r.at("error").get<std::string>() << " |  |  |  |  |  |  |  |  |\n";
       continue;
     }
-    md << "| " << r["source"].get<std::string>() << " | "
-       << (r["status"] == "worse" ? "**worse**" : "ok") << " | " << r["snapshots"] << " | "
-       << num(r["swa_val_top1"]) << " | " << r["best_single"].get<std::string>() << " | "
-       << num(r["best_single_val_top1"]) << " | " << num(r["shortfall_points"], "%+.2f") << " | "
-       << r["soup_size"] << ", " << num(r["soup_val_top1"]) << " | "
-       << r["recommended"].get<std::string>() << " | " << num(r["recommended_test_top1"])
-       << " | [report](" << r["report_dir"].get<std::string>() << "/report.md) |\n";
+    md << "| " << r.at("source").get<std::string>() << " | "
+       << (r.at("status") == "worse" ? "**worse**" : "ok") << " | " << r.at("snapshots") << " | "
+       << num(r.at("swa_val_top1")) << " | " << r.at("best_single").get<std::string>() << " | "
+       << num(r.at("best_single_val_top1")) << " | " << num(r.at("shortfall_points"), "%+.2f")
+       << " | " << r.at("soup_size") << ", " << num(r.at("soup_val_top1")) << " | "
+       << r.at("recommended").get<std::string>() << " | " << num(r.at("recommended_test_top1"))
+       << " | [report](" << r.at("report_dir").get<std::string>() << "/report.md) |\n";
   }
   return md.str();
 }

@@ -16,21 +16,23 @@ std::string text_of(const nlohmann::json& v) {
 }
 
 void print_human(const nlohmann::json& r) {
-  const auto& m = r["meta"];
-  std::cout << r["path"].get<std::string>() << "\n"
-            << "  format       " << text_of(r["format"]) << " (" << r["file_bytes"] << " bytes)\n"
-            << "  arch         " << text_of(m["arch"]) << ", " << m["num_classes"] << " classes\n"
-            << "  epoch/cycle  " << m["epoch"] << " / " << m["cycle"] << ", step " << m["step"]
-            << ", lr " << text_of(m["lr"]) << "\n"
-            << "  train        loss " << text_of(m["train_loss"]) << ", acc "
-            << text_of(m["train_acc"]) << "\n"
-            << "  validation   loss " << text_of(m["val_loss"]) << ", acc " << text_of(m["val_acc"])
-            << "\n"
-            << "  bn_state     " << text_of(m["bn_state"]) << "\n"
-            << "  tensors      " << r["tensor_count"] << " (" << r["parameter_count"]
-            << " parameters, " << r["tensor_bytes"] << " bytes)\n"
-            << "  producer     " << text_of(m["producer"]) << " at " << text_of(m["created_utc"])
-            << "\n";
+  const auto& m = r.at("meta");
+  std::cout << r.at("path").get<std::string>() << "\n"
+            << "  format       " << text_of(r.at("format")) << " (" << r.at("file_bytes")
+            << " bytes)\n"
+            << "  arch         " << text_of(m.at("arch")) << ", " << m.at("num_classes")
+            << " classes\n"
+            << "  epoch/cycle  " << m.at("epoch") << " / " << m.at("cycle") << ", step "
+            << m.at("step") << ", lr " << text_of(m.at("lr")) << "\n"
+            << "  train        loss " << text_of(m.at("train_loss")) << ", acc "
+            << text_of(m.at("train_acc")) << "\n"
+            << "  validation   loss " << text_of(m.at("val_loss")) << ", acc "
+            << text_of(m.at("val_acc")) << "\n"
+            << "  bn_state     " << text_of(m.at("bn_state")) << "\n"
+            << "  tensors      " << r.at("tensor_count") << " (" << r.at("parameter_count")
+            << " parameters, " << r.at("tensor_bytes") << " bytes)\n"
+            << "  producer     " << text_of(m.at("producer")) << " at "
+            << text_of(m.at("created_utc")) << "\n";
   if (r.contains("state_dict")) {
     const auto& sd = r.at("state_dict");
     auto list = [](const nlohmann::json& items) {
@@ -46,11 +48,11 @@ void print_human(const nlohmann::json& r) {
               << "  not taken    " << list(sd.at("skipped")) << "\n";
   }
   if (r.contains("verified")) {
-    if (r["verified"].get<bool>()) {
+    if (r.at("verified").get<bool>()) {
       std::cout << "  verify       ok: every tensor read, checksums and values fine\n";
     } else {
-      for (const auto& p : r["problems"])
-        std::cout << "  verify       FAILED: " << text_of(p["error"]) << "\n";
+      for (const auto& p : r.at("problems"))
+        std::cout << "  verify       FAILED: " << text_of(p.at("error")) << "\n";
     }
   }
 }
@@ -64,10 +66,10 @@ int main(int argc, char** argv) {
   swa-inspect --verify snapshots/*.h5
   swa-inspect --json - snapshots/cycle-0003.h5
 
-Exit code 1 when any file cannot be read or fails --verify.)");
+Exit code 1 when any file cannot be read or fails --verify (with --quiet, the exit code alone).)");
   std::vector<std::string> files;
   std::string json_target;
-  bool verify = false;
+  bool verify = false, quiet = false;
   int threads = 0;
   app.add_option("files", files, "Snapshot files (.h5, .pt/.pth/.ckpt/.bin, .safetensors)")
       ->required();
@@ -75,6 +77,7 @@ Exit code 1 when any file cannot be read or fails --verify.)");
   swa::add_json_option(app, json_target);
   swa::add_threads_option(app, threads);
   swa::add_state_dict_key_option(app);
+  swa::add_quiet_option(app, quiet);
 
   return swa::run_tool(app, argc, argv, [&] {
     swa::set_compute_threads(threads);
@@ -84,7 +87,7 @@ Exit code 1 when any file cannot be read or fails --verify.)");
       try {
         auto result = swa::inspect_snapshot(f, verify);
         if (!result.ok) code = swa::kExitBadInput;
-        if (json_target.empty()) print_human(result.report);
+        if (json_target.empty() && !quiet) print_human(result.report);
         all.push_back(result.report);
       } catch (const swa::InputError& e) {
         std::cerr << "swa-inspect: error: " << e.what() << "\n";
