@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 
 #include "formats/input_error.h"
@@ -160,6 +161,22 @@ bool LrSchedule::is_cycle_end(int64_t it) const {
 
 int64_t iterations_per_epoch(int64_t images, int64_t batch_size) {
   return (images + batch_size - 1) / batch_size;
+}
+
+std::string schedule_table(const ScheduleConfig& s) {
+  const LrSchedule schedule(s);
+  std::string out = "epoch  first-iteration-lr  last-iteration-lr  cycle-ends\n";
+  char line[128];
+  for (int64_t e = 0; e < s.epochs; ++e) {
+    int ends = 0;
+    for (int64_t i = e * s.iterations_per_epoch; i < (e + 1) * s.iterations_per_epoch; ++i)
+      ends += schedule.is_cycle_end(i);
+    std::snprintf(line, sizeof line, "%5lld  %18.6g  %17.6g  %d\n", static_cast<long long>(e + 1),
+                  schedule.at(e * s.iterations_per_epoch),
+                  schedule.at((e + 1) * s.iterations_per_epoch - 1), ends);
+    out += line;
+  }
+  return out;
 }
 
 }  // namespace swa

@@ -93,4 +93,8 @@ class LrSchedule {
 // DataLoader with drop_last=False).
 int64_t iterations_per_epoch(int64_t images, int64_t batch_size);
 
+// The rate of every epoch as a table (`swa-train --print-schedule`): epoch, the rate at its first
+// and last iteration, and how many cycles end in it. Needs iterations_per_epoch set.
+std::string schedule_table(const ScheduleConfig& config);
+
 }  // namespace swa

@@ -181,8 +181,8 @@ Interrupted interrupted(int signal, const std::string& run_dir, int64_t epoch) {
                                  std::to_string(epoch) + ": `" + resume + "` continues from there");
 }
 
-// What a resumed run runs: its saved configuration, with the command's run folder and progress
-// display, and the command's epoch count when that is larger (to extend a finished run).
+// What a resumed run runs: its saved configuration, with the command's run folder and what it
+// prints, and the command's epoch count when that is larger (to extend a finished run).
 TrainConfig resumed_config(const nlohmann::json& saved, const std::string& source,
                            const TrainConfig& command) {
   TrainConfig c = config_from_json(saved, source);
@@ -191,6 +191,7 @@ TrainConfig resumed_config(const nlohmann::json& saved, const std::string& sourc
   }
   c.run_dir = command.run_dir;
   c.progress = command.progress;
+  c.epoch_lines = command.epoch_lines;
   return c;
 }
 
@@ -198,6 +199,138 @@ void append_line(const std::string& path, const nlohmann::json& j) {
   std::ofstream f(path, std::ios::app);
   f << j.dump() << "\n";
   if (!f) throw InputError(path, "cannot append to the training log");
+}
+
+// Where a run stands when train() starts: at the beginning, or where --resume picks it up.
+struct RunState {
+  bool resumed = false;  // false also for a run killed before its first epoch ended
+  int64_t start_epoch = 0, step = 0, cycle = 0;
+  double best_val = -1;
+  FitMonitor monitor;
+  StateDict saved;  // weights, buffers and optimizer state from last.h5
+};
+
+// --resume: the run's saved configuration replaces `c` (resumed_config), and last.h5 says where
+// it stands. A run killed before its first epoch ended has only config.json: it starts over.
+RunState resume_run(TrainConfig& c, const std::string& last_path, const std::string& config_path) {
+  RunState run;
+  if (!fs::exists(last_path)) {
+    std::ifstream f(config_path);
+    if (!f)
+      throw InputError(c.run_dir, "is not a swa-train run folder (no last.h5, no config.json)");
+    nlohmann::json saved_config;
+    try {
+      saved_config = nlohmann::json::parse(f);
+    } catch (const nlohmann::json::exception& e) {
+      throw InputError(config_path, std::string("is not valid JSON: ") + e.what());
+    }
+    c = resumed_config(saved_config, config_path, c);
+    return run;
+  }
+  auto reader = open_snapshot(last_path);
+  const auto& r = reader->meta().config;
+  c = resumed_config(r.at("run"), last_path, c);
+  const auto& p = r.at("progress");
+  run.resumed = true;
+  run.start_epoch = p.at("epochs_done");
+  run.step = p.at("step");
+  run.cycle = p.at("cycles_done");
+  run.best_val = p.at("best_val_acc");
+  run.monitor.restore(p.at("fit"));
+  run.saved = read_state_dict(*reader);
+  return run;
+}
+
+// One line of log.jsonl: the epoch's training and validation figures (unknown ones null).
+nlohmann::json epoch_log_line(int64_t epoch, int64_t step, double lr, const EpochStats& stats,
+                              const Validation& v, const FitFlags& fit, double seconds) {
+  return {{"epoch", epoch + 1},
+          {"step", step},
+          {"lr", lr},
+          {"train_loss", stats.loss()},
+          {"train_acc", stats.accuracy()},
+          {"val_loss", std::isnan(v.loss) ? nlohmann::json() : nlohmann::json(v.loss)},
+          {"val_acc", std::isnan(v.accuracy) ? nlohmann::json() : nlohmann::json(v.accuracy)},
+          {"flags", fit.to_json()},
+          {"seconds", seconds}};
+}
+
+void print_epoch_line(int64_t epoch, int64_t epochs, double lr, const EpochStats& stats,
+                      const Validation& v, const FitFlags& fit) {
+  std::fprintf(
+      stderr,
+      "epoch %lld/%lld  lr %.5f  train loss %.4f acc %.2f%%  val loss %.4f acc %.2f%%%s%s\n",
+      static_cast<long long>(epoch + 1), static_cast<long long>(epochs), lr, stats.loss(),
+      stats.accuracy(), v.loss, v.accuracy, fit.overfitting ? "  [over-fitting]" : "",
+      fit.underfitting ? "  [under-fitting]" : "");
+}
+
+// The images one epoch trains on: the training split, or a seeded subset of --train-samples.
+ImageSet training_images(const TrainConfig& c) {
+  ImageSet train_set = load_cifar10(c.data, Split::kTrain);
+  if (c.train_samples > 0) {
+    train_set = train_set.subset(std::get<0>(
+        seeded_subset(train_set.size(), c.train_samples, epoch_seed(c.seed, 0, 2)).sort()));
+  }
+  return train_set;
+}
+
+// A fresh run saves its configuration and starts its log; a resumed one keeps the log lines of
+// the epochs last.h5 holds and removes what a killed write left.
+void prepare_run_folder(const TrainConfig& c, bool resume, int64_t epochs_done,
+                        const std::string& config_path, const std::string& log_path) {
+  fs::create_directories(fs::path(c.run_dir) / "snapshots");
+  if (!resume) {
+    write_file_atomically(config_path, c.to_json().dump(2) + "\n");
+    std::remove(log_path.c_str());
+  } else {
+    keep_log_lines(log_path, epochs_done);  // drop lines of an epoch the crash interrupted
+    remove_stale_temporaries(c.run_dir);
+  }
+}
+
+// Where training stands when a snapshot is taken.
+struct TrainingPosition {
+  int64_t epoch = 0, cycle = 0, step = 0;
+  double lr = 0;
+};
+
+// A training snapshot's metadata: the position, the epoch's figures and the run's configuration.
+SnapshotMeta snapshot_meta(const std::string& arch, int64_t seed, const nlohmann::json& run_config,
+                           const TrainingPosition& at, const EpochStats& stats, const Validation& v,
+                           const nlohmann::json& flags) {
+  SnapshotMeta m;
+  m.arch = arch;
+  m.num_classes = kCifarClasses;
+  m.epoch = at.epoch;
+  m.cycle = at.cycle;
+  m.step = at.step;
+  m.lr = at.lr;
+  m.train_loss = stats.loss();
+  m.train_acc = stats.accuracy();
+  m.val_loss = v.loss;
+  m.val_acc = v.accuracy;
+  m.seed = seed;
+  m.created_utc = utc_now_iso8601();
+  m.producer = producer_string("swa-train");
+  m.config = run_config;
+  m.provenance = {{"operation", "train"}, {"flags", flags}};
+  return m;
+}
+
+// last.h5's metadata: the epoch's, with the run's configuration and where it stands, which
+// resume_run reads back.
+SnapshotMeta resume_point_meta(SnapshotMeta meta, const nlohmann::json& run_config,
+                               const TrainingPosition& at, double best_val,
+                               const FitMonitor& monitor) {
+  meta.config = {{"run", run_config},
+                 {"progress",
+                  {{"epochs_done", at.epoch},
+                   {"step", at.step},
+                   {"cycles_done", at.cycle},
+                   {"best_val_acc", best_val},
+                   {"fit", monitor.state()}}}};
+  return meta;
 }
 
 }  // namespace
@@ -234,66 +367,39 @@ TrainConfig config_from_json(const nlohmann::json& j, const std::string& path) {
   return c;
 }
 
-nlohmann::json train(TrainConfig c, bool resume) {
+int64_t images_per_epoch(const TrainConfig& c) {
+  const int64_t n = c.data.dir.empty() ? kCifarTrainImages - c.data.validation_size
+                                       : load_cifar10(c.data, Split::kTrain).size();
+  return c.train_samples > 0 ? std::min(c.train_samples, n) : n;
+}
+
+TrainSummary train(TrainConfig c, bool resume) {
   const std::string last_path = (fs::path(c.run_dir) / "last.h5").string();
-  int64_t start_epoch = 0, step = 0, cycle = 0;
-  double best_val = -1;
-  FitMonitor monitor;
-  FitFlags last_flags;
-  StateDict saved;
   const std::string config_path = (fs::path(c.run_dir) / "config.json").string();
   if (!resume) fs::create_directories(c.run_dir);
   std::optional<RunLock> lock;  // held until train() returns or throws
   if (fs::is_directory(c.run_dir)) lock.emplace(c.run_dir);
-  if (resume && !fs::exists(last_path)) {
-    // Killed before the first epoch ended: start over with the saved configuration.
-    std::ifstream f(config_path);
-    if (!f)
-      throw InputError(c.run_dir, "is not a swa-train run folder (no last.h5, no config.json)");
-    nlohmann::json saved_config;
-    try {
-      saved_config = nlohmann::json::parse(f);
-    } catch (const nlohmann::json::exception& e) {
-      throw InputError(config_path, std::string("is not valid JSON: ") + e.what());
-    }
-    c = resumed_config(saved_config, config_path, c);
-    resume = false;
-  } else if (resume) {
-    auto reader = open_snapshot(last_path);
-    const auto& r = reader->meta().config;
-    c = resumed_config(r.at("run"), last_path, c);
-    const auto& p = r.at("progress");
-    start_epoch = p.at("epochs_done");
-    step = p.at("step");
-    cycle = p.at("cycles_done");
-    best_val = p.at("best_val_acc");
-    monitor.restore(p.at("fit"));
-    saved = read_state_dict(*reader);
-  }
+  RunState run;
+  if (resume) run = resume_run(c, last_path, config_path);
+  resume = run.resumed;
+  int64_t step = run.step, cycle = run.cycle;
+  double best_val = run.best_val;
+  FitMonitor& monitor = run.monitor;
+  FitFlags last_flags;
   const torch::Device device = resolve_device(c.device);
   if (c.batch_size <= 0) throw InputError("--batch-size must be positive");
   if (c.label_smoothing < 0 || c.label_smoothing >= 1)
     throw InputError("--label-smoothing must be in [0, 1)");
   parse_architecture(c.arch);
 
-  ImageSet train_set = load_cifar10(c.data, Split::kTrain);
-  if (c.train_samples > 0)
-    train_set = train_set.subset(std::get<0>(
-        seeded_subset(train_set.size(), c.train_samples, epoch_seed(c.seed, 0, 2)).sort()));
+  const ImageSet train_set = training_images(c);
   const ImageSet val =
       c.data.validation_size > 0 ? load_cifar10(c.data, Split::kValidation) : ImageSet{};
   const int64_t n = train_set.size();
   c.schedule.iterations_per_epoch = iterations_per_epoch(n, c.batch_size);
   const LrSchedule schedule(c.schedule);  // refuses bad flags before any training
-  fs::create_directories(fs::path(c.run_dir) / "snapshots");
   const std::string log_path = (fs::path(c.run_dir) / "log.jsonl").string();
-  if (!resume) {
-    write_file_atomically(config_path, c.to_json().dump(2) + "\n");
-    std::remove(log_path.c_str());
-  } else {
-    keep_log_lines(log_path, start_epoch);  // drop lines of an epoch the crash interrupted
-    remove_stale_temporaries(c.run_dir);
-  }
+  prepare_run_folder(c, resume, run.start_epoch, config_path, log_path);
 
   torch::manual_seed(c.seed);
   ResNet model = make_resnet(c.arch, kCifarClasses);
@@ -306,7 +412,7 @@ nlohmann::json train(TrainConfig c, bool resume) {
                                                  .momentum(c.momentum)
                                                  .nesterov(c.nesterov)
                                                  .weight_decay(c.weight_decay));
-  if (resume) restore_training_state(model, opt, saved, last_path, device);
+  if (resume) restore_training_state(model, opt, run.saved, last_path, device);
   model->train();
   const auto images = train_set.images.to(device);
   const auto labels = train_set.labels.to(device);
@@ -317,26 +423,11 @@ nlohmann::json train(TrainConfig c, bool resume) {
 
   auto make_meta = [&](int64_t epoch, double lr, const EpochStats& stats, const Validation& v,
                        const nlohmann::json& flags) {
-    SnapshotMeta m;
-    m.arch = model->spec().name();
-    m.num_classes = kCifarClasses;
-    m.epoch = epoch;
-    m.cycle = cycle;
-    m.step = step;
-    m.lr = lr;
-    m.train_loss = stats.loss();
-    m.train_acc = stats.accuracy();
-    m.val_loss = v.loss;
-    m.val_acc = v.accuracy;
-    m.seed = c.seed;
-    m.created_utc = utc_now_iso8601();
-    m.producer = producer_string("swa-train");
-    m.config = run_config;
-    m.provenance = {{"operation", "train"}, {"flags", flags}};
-    return m;
+    return snapshot_meta(model->spec().name(), c.seed, run_config, {epoch, cycle, step, lr}, stats,
+                         v, flags);
   };
 
-  for (int64_t epoch = start_epoch; epoch < c.schedule.epochs; ++epoch) {
+  for (int64_t epoch = run.start_epoch; epoch < c.schedule.epochs; ++epoch) {
     auto gen = at::detail::createCPUGenerator(epoch_seed(c.seed, epoch, 1));
     const auto order =
         torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kLong)).to(device);
@@ -389,56 +480,36 @@ nlohmann::json train(TrainConfig c, bool resume) {
     stop_if_diverging(stats, v, epoch);
     const FitFlags fit = monitor.update(stats.loss(), stats.accuracy(), v.loss);
     last_flags = fit;
-    const bool overfitting = fit.overfitting, underfitting = fit.underfitting;
     const nlohmann::json flags = fit.to_json();
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    nlohmann::json line = {
-        {"epoch", epoch + 1},
-        {"step", step},
-        {"lr", lr},
-        {"train_loss", stats.loss()},
-        {"train_acc", stats.accuracy()},
-        {"val_loss", std::isnan(v.loss) ? nlohmann::json() : nlohmann::json(v.loss)},
-        {"val_acc", std::isnan(v.accuracy) ? nlohmann::json() : nlohmann::json(v.accuracy)},
-        {"flags", flags},
-        {"seconds", secs}};
-    std::fprintf(
-        stderr,
-        "epoch %lld/%lld  lr %.5f  train loss %.4f acc %.2f%%  val loss %.4f acc %.2f%%%s%s\n",
-        static_cast<long long>(epoch + 1), static_cast<long long>(c.schedule.epochs), lr,
-        stats.loss(), stats.accuracy(), v.loss, v.accuracy, overfitting ? "  [over-fitting]" : "",
-        underfitting ? "  [under-fitting]" : "");
+    const nlohmann::json line = epoch_log_line(epoch, step, lr, stats, v, fit, secs);
+    if (c.epoch_lines) print_epoch_line(epoch, c.schedule.epochs, lr, stats, v, fit);
     const auto meta = make_meta(epoch + 1, lr, stats, v, flags);
     if (std::isfinite(v.accuracy) && v.accuracy > best_val) {
       best_val = v.accuracy;
       save_snapshot((fs::path(c.run_dir) / "best.h5").string(), meta,
                     training_state(model, opt, false));
     }
-    SnapshotMeta last = meta;
-    last.config = {{"run", run_config},
-                   {"progress",
-                    {{"epochs_done", epoch + 1},
-                     {"step", step},
-                     {"cycles_done", cycle},
-                     {"best_val_acc", best_val},
-                     {"fit", monitor.state()}}}};
-    save_snapshot(last_path, last, training_state(model, opt, true));
+    save_snapshot(
+        last_path,
+        resume_point_meta(meta, run_config, {epoch + 1, cycle, step, lr}, best_val, monitor),
+        training_state(model, opt, true));
     append_line(log_path, line);  // after last.h5: a resumed run rewrites from there
     if (monitor.should_stop(c.early_stop_patience)) {
       stop_reason = "early stop: validation loss rose for " +
                     std::to_string(monitor.rising_epochs()) + " epochs";
-      std::fprintf(stderr, "swa-train: %s\n", stop_reason.c_str());
       break;
     }
   }
-  return {
-      {"run_dir", c.run_dir},
-      {"snapshots_written", snapshots},
-      {"cycles", cycle},
-      {"best_val_acc", best_val < 0 ? nlohmann::json() : nlohmann::json(best_val)},
-      {"stop", stop_reason},
-      {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}};
+  TrainSummary summary;
+  summary.run_dir = c.run_dir;
+  summary.snapshots_written = snapshots;
+  summary.cycles = cycle;
+  if (best_val >= 0) summary.best_val_acc = best_val;
+  summary.stop = stop_reason;
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return summary;
 }
 
 }  // namespace swa

@@ -7,6 +7,7 @@
 // Randomness (initial weights, shuffling, augmentation) derives from the seed and the epoch, so
 // a resumed run sees the same batches as an uninterrupted one.
 #pragma once
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -32,7 +33,8 @@ struct TrainConfig {
   int64_t early_stop_patience = 0;  // stop after N epochs of rising validation loss (0: never)
   int64_t eval_batch_size = 500;
   std::string device = "cpu";
-  bool progress = true;
+  bool progress = true;     // a progress bar per epoch on stderr
+  bool epoch_lines = true;  // a line per epoch on stderr (loss, accuracy, rate)
 
   // config.json and every snapshot's config["run"]: the fields of for_each_train_field, with
   // the schedule's under "schedule".
@@ -73,9 +75,22 @@ TrainConfig config_from_json(const nlohmann::json& j, const std::string& path);
 constexpr double kDivergedTrainLossFactor = 3.0;
 constexpr double kDivergedValLossFactor = 10.0;
 
+struct TrainSummary {
+  std::string run_dir;
+  int64_t snapshots_written = 0;                                   // by this invocation
+  int64_t cycles = 0;                                              // completed in the whole run
+  double best_val_acc = std::numeric_limits<double>::quiet_NaN();  // NaN: no validation split
+  std::string stop = "completed";                                  // or why the run stopped early
+  double seconds = 0;
+};
+
+// How many training images one epoch of `config` sees: the training split (the data's, or
+// CIFAR-10's 50,000 minus the validation hold-out when no data folder is given), or
+// --train-samples of them.
+int64_t images_per_epoch(const TrainConfig& config);
+
 // Throws InputError on bad settings before any work. With `resume`, continues RUN_DIR from the
 // last completed epoch (its saved configuration wins over `config`, except the epoch count).
-// Returns a summary: epochs run, snapshots written, best validation accuracy, stop reason.
-nlohmann::json train(TrainConfig config, bool resume);
+TrainSummary train(TrainConfig config, bool resume);
 
 }  // namespace swa

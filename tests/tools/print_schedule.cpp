@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <type_traits>
 
 #include "formats/input_error.h"
 #include "lib/training/lr_schedule.h"
@@ -14,49 +15,24 @@ int main(int argc, char** argv) {
     const std::string arg = argv[i];
     const auto eq = arg.find('=');
     const std::string k = arg.substr(0, eq), v = arg.substr(eq + 1);
-    auto num = [&] { return std::stod(v); };
-    auto integer = [&] { return std::stoll(v); };
-    if (k == "epochs")
-      c.epochs = integer();
-    else if (k == "iterations_per_epoch")
-      c.iterations_per_epoch = integer();
-    else if (k == "lr")
-      c.lr = num();
-    else if (k == "warmup_epochs")
-      c.warmup_epochs = integer();
-    else if (k == "schedule")
-      c.schedule = v;
-    else if (k == "step_epochs")
-      c.step_epochs = integer();
-    else if (k == "step_gamma")
-      c.step_gamma = num();
-    else if (k == "swa_start_epoch")
-      c.swa_start_epoch = integer();
-    else if (k == "swa_schedule")
-      c.swa_schedule = v;
-    else if (k == "cycle_epochs")
-      c.cycle_epochs = integer();
-    else if (k == "swa_lr_max")
-      c.swa_lr_max = num();
-    else if (k == "swa_lr_min")
-      c.swa_lr_min = num();
-    else if (k == "restart_mult")
-      c.restart_mult = integer();
-    else if (k == "cyclic_base_lr")
-      c.cyclic_base_lr = num();
-    else if (k == "cyclic_max_lr")
-      c.cyclic_max_lr = num();
-    else if (k == "cyclic_step_size_up")
-      c.cyclic_step_size_up = integer();
-    else if (k == "cyclic_gamma")
-      c.cyclic_gamma = num();
-    else if (k == "swa_lr")
-      c.swa_lr = num();
-    else if (k == "anneal_epochs")
-      c.anneal_epochs = integer();
-    else if (k == "anneal_strategy")
-      c.anneal_strategy = v;
-    else {
+    bool known = false;
+    if (k == "iterations_per_epoch") {
+      c.iterations_per_epoch = std::stoll(v);
+      known = true;
+    }
+    swa::for_each_schedule_field(c, [&](const char* name, auto& field) {
+      if (k != name) return;
+      known = true;
+      using Field = std::decay_t<decltype(field)>;
+      if constexpr (std::is_same_v<Field, std::string>) {
+        field = v;
+      } else if constexpr (std::is_same_v<Field, int64_t>) {
+        field = std::stoll(v);
+      } else {
+        field = std::stod(v);
+      }
+    });
+    if (!known) {
       std::fprintf(stderr, "unknown key %s\n", k.c_str());
       return 2;
     }

@@ -23,29 +23,36 @@ RUN_DIR gets snapshots/cycle-NNNN.h5, best.h5 (best validation accuracy), last.h
 state, rewritten each epoch) and log.jsonl (one line per epoch).)");
   swa::TrainConfig c;
   std::string resume_dir;
-  bool print_schedule = false;
+  bool print_schedule = false, quiet = false;
   int threads = 0;
   auto& s = c.schedule;
   // A flag given twice takes its last value, so scripts can override a base command line.
-  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  // --help lists the options under these headings, in this order.
+  app.option_defaults()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+      ->group("Run control");
   app.add_option("-o,--output,--out", c.run_dir, "Run folder (created)");
   app.add_option("--resume", resume_dir, "Continue the run in this folder from its last.h5");
+  app.option_defaults()->group("Data");
   swa::add_data_options(app, c.data.dir, c.data.validation_size);
-  app.add_option("--arch", c.arch, "Architecture")->capture_default_str();
-  app.add_option("--epochs", s.epochs, "Epochs")->capture_default_str();
   app.add_option("--batch-size", c.batch_size, "Images per step")->capture_default_str();
   app.add_option("--train-samples", c.train_samples,
                  "Train on a seeded subset of N images (0: all)");
+  app.add_flag("!--no-augment", c.augment, "Train on the images as stored (no random crop + flip)");
+  app.option_defaults()->group("Model");
+  app.add_option("--arch", c.arch, "Architecture")->capture_default_str();
   app.add_option("--init", c.init,
                  "Start from this snapshot's weights (any format) instead of a random init");
-  app.add_flag("!--no-augment", c.augment, "Train on the images as stored (no random crop + flip)");
   app.add_option("--seed", c.seed, "Seed for weights, shuffling and augmentation")
       ->capture_default_str();
+  app.option_defaults()->group("Optimizer");
   app.add_option("--lr", s.lr, "Base learning rate")->capture_default_str();
   app.add_option("--momentum", c.momentum, "SGD momentum")->capture_default_str();
   app.add_flag("--nesterov", c.nesterov, "Nesterov momentum");
   app.add_option("--weight-decay", c.weight_decay, "Weight decay")->capture_default_str();
   app.add_option("--label-smoothing", c.label_smoothing, "Label smoothing")->capture_default_str();
+  app.option_defaults()->group("Schedule");
+  app.add_option("--epochs", s.epochs, "Epochs in all (SWA phase included)")->capture_default_str();
   app.add_option("--warmup-epochs", s.warmup_epochs, "Linear warm-up epochs")
       ->capture_default_str();
   app.add_option("--schedule", s.schedule, "The rate before SWA")
@@ -54,6 +61,7 @@ state, rewritten each epoch) and log.jsonl (one line per epoch).)");
   app.add_option("--step-epochs", s.step_epochs, "step: epochs between decays")
       ->capture_default_str();
   app.add_option("--step-gamma", s.step_gamma, "step: decay factor")->capture_default_str();
+  app.option_defaults()->group("SWA phase");
   app.add_option("--swa-start", s.swa_start_epoch, "Epochs before the SWA phase (-1: none)")
       ->capture_default_str();
   app.add_option("--swa-schedule", s.swa_schedule, "The rate in the SWA phase")
@@ -81,6 +89,7 @@ state, rewritten each epoch) and log.jsonl (one line per epoch).)");
   app.add_option("--anneal-strategy", s.anneal_strategy, "constant (SWALR): annealing shape")
       ->capture_default_str()
       ->check(CLI::IsMember({"cos", "linear"}));
+  app.option_defaults()->group("Run control");
   app.add_option("--early-stop-patience", c.early_stop_patience,
                  "Stop after N epochs of rising validation loss (0: never)")
       ->capture_default_str();
@@ -92,6 +101,7 @@ state, rewritten each epoch) and log.jsonl (one line per epoch).)");
                "Print the rate per epoch (first, last iteration) and exit");
   swa::add_device_option(app, c.device);
   swa::add_threads_option(app, threads);
+  swa::add_quiet_option(app, quiet);
 
   return swa::run_tool(app, argc, argv, [&] {
     swa::set_compute_threads(threads);
@@ -101,21 +111,10 @@ state, rewritten each epoch) and log.jsonl (one line per epoch).)");
       at::globalContext().setBenchmarkCuDNN(false);
     }
     if (c.device == "auto") c.device = torch::cuda::is_available() ? "cuda" : "cpu";
+    c.progress = c.epoch_lines = !quiet;
     if (print_schedule) {
-      const int64_t n = c.data.dir.empty() ? swa::kCifarTrainImages - c.data.validation_size
-                                           : swa::load_cifar10(c.data, swa::Split::kTrain).size();
-      const int64_t images = c.train_samples > 0 ? std::min(c.train_samples, n) : n;
-      s.iterations_per_epoch = swa::iterations_per_epoch(images, c.batch_size);
-      swa::LrSchedule schedule(s);
-      std::printf("epoch  first-iteration-lr  last-iteration-lr  cycle-ends\n");
-      for (int64_t e = 0; e < s.epochs; ++e) {
-        int ends = 0;
-        for (int64_t i = e * s.iterations_per_epoch; i < (e + 1) * s.iterations_per_epoch; ++i)
-          ends += schedule.is_cycle_end(i);
-        std::printf("%5lld  %18.6g  %17.6g  %d\n", static_cast<long long>(e + 1),
-                    schedule.at(e * s.iterations_per_epoch),
-                    schedule.at((e + 1) * s.iterations_per_epoch - 1), ends);
-      }
+      s.iterations_per_epoch = swa::iterations_per_epoch(swa::images_per_epoch(c), c.batch_size);
+      std::fputs(swa::schedule_table(s).c_str(), stdout);
       return swa::kExitOk;
     }
     const bool resume = !resume_dir.empty();
@@ -126,9 +125,11 @@ state, rewritten each epoch) and log.jsonl (one line per epoch).)");
     }
     if (resume && app.count("--epochs") == 0) s.epochs = 0;  // keep the saved epoch count
     swa::stop_at_safe_points();  // Ctrl-C: finish the step, keep last.h5, say how to resume
-    const auto summary = swa::train(c, resume);
-    std::cerr << "swa-train: " << summary["snapshots_written"] << " snapshots in " << c.run_dir
-              << "/snapshots (" << summary["stop"].get<std::string>() << ")\n";
+    const swa::TrainSummary summary = swa::train(c, resume);
+    if (!quiet) {
+      std::cerr << "swa-train: " << summary.snapshots_written << " snapshots in " << c.run_dir
+                << "/snapshots (" << summary.stop << ")\n";
+    }
     return swa::kExitOk;
   });
 }
