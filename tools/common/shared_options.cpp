@@ -48,6 +48,11 @@ void add_state_dict_key_option(CLI::App& app) {
       "module or net");
 }
 
+void add_quiet_option(CLI::App& app, bool& quiet) {
+  app.add_flag("-q,--quiet", quiet,
+               "Nothing on stderr but warnings and errors (no progress, no summary)");
+}
+
 void add_image_tool_options(CLI::App& app, ImageToolFlags& f, const std::string& split_help) {
   add_data_options(app, f.data_dir, f.validation_size);
   app.add_option("--split", f.split, split_help)
@@ -58,6 +63,7 @@ void add_image_tool_options(CLI::App& app, ImageToolFlags& f, const std::string&
   add_json_option(app, f.json);
   add_threads_option(app, f.threads);
   add_state_dict_key_option(app);
+  add_quiet_option(app, f.quiet);
 }
 
 void emit_json(const nlohmann::json& doc, const std::string& target) {

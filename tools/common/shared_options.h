@@ -18,10 +18,12 @@ void add_device_option(CLI::App& app, std::string& device);
 // --key PATH: which object of a PyTorch checkpoint is the state dict (e.g. state_dict_ema;
 // dotted for nesting), for every .pt file the tool reads.
 void add_state_dict_key_option(CLI::App& app);
+// -q,--quiet: nothing on stderr but warnings and errors (no progress, no summary lines).
+void add_quiet_option(CLI::App& app, bool& quiet);
 // --batch-size N.
 void add_batch_size_option(CLI::App& app, int64_t& batch_size);
 // The flags of every tool that runs a model over CIFAR-10 images: --data, --val-size, --split,
-// --batch-size, --device, --json, --threads, --key.
+// --batch-size, --device, --json, --threads, --key, --quiet.
 struct ImageToolFlags {
   std::string data_dir;
   int64_t validation_size = 0;  // tools set lib/data/cifar10.h's kDefaultValidationSize
@@ -30,6 +32,7 @@ struct ImageToolFlags {
   std::string device = "auto";
   std::string json;
   int threads = 0;
+  bool quiet = false;
 };
 void add_image_tool_options(CLI::App& app, ImageToolFlags& flags, const std::string& split_help);
 // Writes `doc` to stdout ('-') or atomically to a file.

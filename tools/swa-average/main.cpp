@@ -26,7 +26,7 @@ run swa-bn on the result before evaluating it.)");
   std::string output, base, layers, weights_csv, weighting, json_target;
   swa::SelectionOptions selection;
   double ema = NAN, soft_threshold = 0;
-  bool compress = false;
+  bool compress = false, quiet = false;
   int threads = 0;
   app.add_option("inputs", args, "Snapshot files, folders or globs")->required();
   app.add_option("-o,--output", output, "Output file (.pt, .h5, .safetensors)")->required();
@@ -47,6 +47,7 @@ run swa-bn on the result before evaluating it.)");
   app.add_flag("--compress", compress, "HDF5 output: shuffle + deflate (smaller, slower reads)");
   swa::add_json_option(app, json_target);
   swa::add_state_dict_key_option(app);
+  swa::add_quiet_option(app, quiet);
   app.add_option("--threads", threads,
                  "Reading threads (0: one per core; 1: one thread for everything)")
       ->default_val(0)
@@ -73,10 +74,12 @@ its own zip and data-only pickle code, which never runs anything a file holds.)"
     request.threads = threads;
     const auto summary = swa::average_snapshots(request);
 
-    std::cerr << "swa-average: " << plan.inputs.size() << " snapshots (" << plan.weighting << "), "
-              << summary.tensors_averaged << " tensors averaged, " << summary.tensors_from_base
-              << " from base -> " << output << "\n";
-    if (soft_threshold > 0) {
+    if (!quiet) {
+      std::cerr << "swa-average: " << plan.inputs.size() << " snapshots (" << plan.weighting
+                << "), " << summary.tensors_averaged << " tensors averaged, "
+                << summary.tensors_from_base << " from base -> " << output << "\n";
+    }
+    if (soft_threshold > 0 && !quiet) {
       std::cerr << "swa-average: soft threshold " << soft_threshold << ": sparsity " << std::fixed
                 << std::setprecision(2) << 100 * summary.sparsity() << "% ("
                 << summary.zero_elements << " of " << summary.thresholded_elements
