@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <type_traits>
 
 #include <unistd.h>
@@ -634,6 +635,8 @@ class Hdf5TensorFileReader final : public TensorFileReader {
   // Where the dataset's bytes lie, when they can be read without HDF5: little-endian elements
   // of the expected size, stored contiguously or in chunks of whole rows that carry at most
   // a fletcher32 filter. Anything else is left to the library.
+  // How tensor t's bytes can be read: straight from the file (contiguous, or chunked by rows with
+  // at most Fletcher-32), or through HDF5 (anything else: compression, big-endian, odd chunks).
   Access find_storage(hid_t ds, hid_t ftype, const StoredTensor& t) const {
     Access library;
     library.library = true;
@@ -651,60 +654,9 @@ class Hdf5TensorFileReader final : public TensorFileReader {
         break;
       }
       case H5D_CHUNKED: {
-        const int nfilters = H5Pget_nfilters(dcpl.get());
-        bool checksummed = false;
-        for (int f = 0; f < nfilters; ++f) {
-          unsigned flags = 0;
-          size_t nelmts = 0;
-          char fname[64];
-          unsigned config = 0;
-          if (H5Pget_filter2(dcpl.get(), static_cast<unsigned>(f), &flags, &nelmts, nullptr,
-                             sizeof fname, fname, &config) != H5Z_FILTER_FLETCHER32) {
-            return library;
-          }
-          checksummed = true;
-        }
-        const size_t rank = t.shape.size();
-        std::vector<hsize_t> chunk(rank);
-        if (rank == 0 || H5Pget_chunk(dcpl.get(), static_cast<int>(rank), chunk.data()) !=
-                             static_cast<int>(rank)) {
-          return library;
-        }
-        for (size_t d = 1; d < rank; ++d) {
-          if (static_cast<int64_t>(chunk[d]) != t.shape[d]) return library;
-        }
-        const int64_t rows = t.shape[0];
-        const int64_t row_bytes = nbytes / rows;
-        const auto chunk_rows = static_cast<int64_t>(chunk[0]);
-        const int64_t n_chunks = (rows + chunk_rows - 1) / chunk_rows;
-        // (HDF5 1.10 wants the dataspace itself here; H5S_ALL is refused.)
-        Hid space(H5Dget_space(ds), H5Sclose);
-        hsize_t allocated = 0;
-        if (H5Dget_num_chunks(ds, space.get(), &allocated) < 0 ||
-            static_cast<int64_t>(allocated) != n_chunks) {
-          return library;
-        }
-        direct.segments.resize(static_cast<size_t>(n_chunks));
-        for (hsize_t c = 0; c < allocated; ++c) {
-          std::vector<hsize_t> origin(rank);
-          unsigned mask = 0;
-          haddr_t addr = HADDR_UNDEF;
-          hsize_t size = 0;
-          if (H5Dget_chunk_info(ds, space.get(), c, origin.data(), &mask, &addr, &size) < 0 ||
-              mask != 0 || addr == HADDR_UNDEF) {
-            return library;
-          }
-          const int64_t k = static_cast<int64_t>(origin[0]) / chunk_rows;
-          const int64_t stored = chunk_rows * row_bytes;
-          if (k >= n_chunks || static_cast<int64_t>(size) != stored + (checksummed ? 4 : 0))
-            return library;
-          Segment& s = direct.segments[static_cast<size_t>(k)];
-          s.begin = k * chunk_rows * row_bytes;
-          s.end = std::min(rows, (k + 1) * chunk_rows) * row_bytes;
-          s.file_offset = addr;
-          s.stored_bytes = stored;
-          s.checksummed = checksummed;
-        }
+        auto segments = row_chunk_segments(ds, dcpl.get(), t);
+        if (!segments) return library;
+        direct.segments = std::move(*segments);
         break;
       }
       default:
@@ -719,6 +671,73 @@ class Hdf5TensorFileReader final : public TensorFileReader {
       }
     }
     return direct;
+  }
+
+  // Whether every filter of a chunked dataset is Fletcher-32 (so its chunks are the raw bytes
+  // plus a checksum); nullopt when another filter (compression, shuffle) is in the pipeline.
+  static std::optional<bool> only_checksum_filters(hid_t dcpl) {
+    bool checksummed = false;
+    for (int f = 0; f < H5Pget_nfilters(dcpl); ++f) {
+      unsigned flags = 0, config = 0;
+      size_t nelmts = 0;
+      char name[64];
+      if (H5Pget_filter2(dcpl, static_cast<unsigned>(f), &flags, &nelmts, nullptr, sizeof name,
+                         name, &config) != H5Z_FILTER_FLETCHER32) {
+        return std::nullopt;
+      }
+      checksummed = true;
+    }
+    return checksummed;
+  }
+
+  // The file segments of a dataset chunked along its first dimension only (what our writer
+  // does), one per chunk in row order; nullopt for any other chunking or a missing chunk.
+  static std::optional<std::vector<Segment>> row_chunk_segments(hid_t ds, hid_t dcpl,
+                                                                const StoredTensor& t) {
+    const auto checksummed = only_checksum_filters(dcpl);
+    const size_t rank = t.shape.size();
+    std::vector<hsize_t> chunk(rank);
+    if (!checksummed || rank == 0 ||
+        H5Pget_chunk(dcpl, static_cast<int>(rank), chunk.data()) != static_cast<int>(rank)) {
+      return std::nullopt;
+    }
+    for (size_t d = 1; d < rank; ++d) {
+      if (static_cast<int64_t>(chunk[d]) != t.shape[d]) return std::nullopt;
+    }
+    const int64_t rows = t.shape[0];
+    const int64_t row_bytes = t.nbytes() / rows;
+    const auto chunk_rows = static_cast<int64_t>(chunk[0]);
+    const int64_t n_chunks = (rows + chunk_rows - 1) / chunk_rows;
+    // (HDF5 1.10 wants the dataspace itself here; H5S_ALL is refused.)
+    Hid space(H5Dget_space(ds), H5Sclose);
+    hsize_t allocated = 0;
+    if (H5Dget_num_chunks(ds, space.get(), &allocated) < 0 ||
+        static_cast<int64_t>(allocated) != n_chunks) {
+      return std::nullopt;
+    }
+    std::vector<Segment> segments(static_cast<size_t>(n_chunks));
+    for (hsize_t c = 0; c < allocated; ++c) {
+      std::vector<hsize_t> origin(rank);
+      unsigned mask = 0;
+      haddr_t addr = HADDR_UNDEF;
+      hsize_t size = 0;
+      if (H5Dget_chunk_info(ds, space.get(), c, origin.data(), &mask, &addr, &size) < 0 ||
+          mask != 0 || addr == HADDR_UNDEF) {
+        return std::nullopt;
+      }
+      const int64_t k = static_cast<int64_t>(origin[0]) / chunk_rows;
+      const int64_t stored = chunk_rows * row_bytes;
+      if (k >= n_chunks || static_cast<int64_t>(size) != stored + (*checksummed ? 4 : 0)) {
+        return std::nullopt;
+      }
+      Segment& s = segments[static_cast<size_t>(k)];
+      s.begin = k * chunk_rows * row_bytes;
+      s.end = std::min(rows, (k + 1) * chunk_rows) * row_bytes;
+      s.file_offset = addr;
+      s.stored_bytes = stored;
+      s.checksummed = *checksummed;
+    }
+    return segments;
   }
 
   ReadableFile bytes_;  // chunks are read here, with pread

@@ -155,9 +155,9 @@ class TensorAccumulator {
   throw InputError(output, info.key, "the average is not finite (weights too extreme?)");
 }
 
-}  // namespace
-
-AverageSummary average_snapshots(const AverageRequest& req) {
+// Refuses a request before any work: no inputs, an unwritable output, an output that is one of
+// the inputs.
+void check_request(const AverageRequest& req) {
   if (req.inputs.empty()) throw InputError("no snapshots to average");
   if (req.weights.size() != req.inputs.size()) throw std::logic_error("one weight per input");
   require_writable_folder(req.output);
@@ -166,14 +166,67 @@ AverageSummary average_snapshots(const AverageRequest& req) {
       throw InputError(req.output, "output would overwrite input " + in + "; choose another name");
     }
   }
-  std::optional<std::regex> layers;
-  if (!req.layers_pattern.empty()) {
-    try {
-      layers.emplace(req.layers_pattern, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      throw InputError("--layers: '" + req.layers_pattern + "' is not a valid regex: " + e.what());
-    }
+}
+
+// --layers: nullopt for every floating tensor.
+std::optional<std::regex> layers_regex(const std::string& pattern) {
+  if (pattern.empty()) return std::nullopt;
+  try {
+    return std::regex(pattern, std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    throw InputError("--layers: '" + pattern + "' is not a valid regex: " + e.what());
   }
+}
+
+// The L1 shrink of --soft-threshold: every element moves `lambda` towards zero, stopping there.
+// Returns how many elements are zero afterwards.
+int64_t soft_threshold(double* acc, int64_t n, double lambda) {
+  int64_t zeros = 0;
+  for (int64_t k = 0; k < n; ++k) {
+    const double a = acc[k];
+    const double sign = (a > 0) - (a < 0);
+    const double r = sign * std::max(std::abs(a) - lambda, 0.0);
+    acc[k] = r;
+    zeros += r == 0;
+  }
+  return zeros;
+}
+
+// The output's metadata: the base's, marked as an average, with its inputs (path, digest,
+// weight, epoch) and settings as provenance; per-run figures (lr, losses) unknown.
+SnapshotMeta average_meta(const AverageRequest& req, const AverageSummary& summary,
+                          const std::vector<std::unique_ptr<TensorFileReader>>& readers,
+                          const TensorFileReader& base) {
+  SnapshotMeta meta = base.meta();
+  meta.created_utc = utc_now_iso8601();
+  meta.producer = producer_string("swa-average");
+  meta.bn_state = summary.bn_state;
+  meta.lr = meta.train_loss = meta.train_acc = meta.val_acc = meta.val_loss =
+      std::numeric_limits<double>::quiet_NaN();
+  nlohmann::json inputs = nlohmann::json::array();
+  for (size_t i = 0; i < req.inputs.size(); ++i) {
+    inputs.push_back({{"path", req.inputs[i]},
+                      {"sha256", summary.sha256[i]},
+                      {"weight", req.weights[i]},
+                      {"epoch", readers[i]->meta().epoch}});
+  }
+  meta.provenance = {{"operation", "average"},
+                     {"inputs", inputs},
+                     {"weighting", req.weighting},
+                     {"layers", req.layers_pattern.empty() ? nlohmann::json()
+                                                           : nlohmann::json(req.layers_pattern)},
+                     {"base", base.path()},
+                     {"soft_threshold", req.soft_threshold},
+                     {"tensors_averaged", summary.tensors_averaged},
+                     {"tensors_from_base", summary.tensors_from_base}};
+  return meta;
+}
+
+}  // namespace
+
+AverageSummary average_snapshots(const AverageRequest& req) {
+  check_request(req);
+  const std::optional<std::regex> layers = layers_regex(req.layers_pattern);
 
   // Open everything and check compatibility before creating any output.
   std::vector<std::unique_ptr<TensorFileReader>> readers;
@@ -229,16 +282,8 @@ AverageSummary average_snapshots(const AverageRequest& req) {
     accumulator.run(t, acc);
     if (!all_finite(acc, n)) explain_non_finite(readers, order, t, req.output);
     if (req.soft_threshold > 0 && is_conv_or_linear_weight(info)) {
-      int64_t zeros = 0;
-      for (int64_t k = 0; k < n; ++k) {
-        const double a = acc[k];
-        const double sign = (a > 0) - (a < 0);
-        const double r = sign * std::max(std::abs(a) - req.soft_threshold, 0.0);
-        acc[k] = r;
-        zeros += r == 0;
-      }
+      summary.zero_elements += soft_threshold(acc, n, req.soft_threshold);
       summary.thresholded_elements += n;
-      summary.zero_elements += zeros;
     }
     store_elements(acc, n, info.type, out);
     writer->write(t, out);
@@ -248,28 +293,7 @@ AverageSummary average_snapshots(const AverageRequest& req) {
 
   summary.sha256 = digests.get();
   summary.bn_state = bn_averaged ? bn_state::kAveraged : base->meta().bn_state;
-  SnapshotMeta meta = base->meta();
-  meta.created_utc = utc_now_iso8601();
-  meta.producer = producer_string("swa-average");
-  meta.bn_state = summary.bn_state;
-  meta.lr = meta.train_loss = meta.train_acc = meta.val_acc = meta.val_loss =
-      std::numeric_limits<double>::quiet_NaN();
-  nlohmann::json inputs = nlohmann::json::array();
-  for (size_t i = 0; i < req.inputs.size(); ++i) {
-    inputs.push_back({{"path", req.inputs[i]},
-                      {"sha256", summary.sha256[i]},
-                      {"weight", req.weights[i]},
-                      {"epoch", readers[i]->meta().epoch}});
-  }
-  meta.provenance = {{"operation", "average"},
-                     {"inputs", inputs},
-                     {"weighting", req.weighting},
-                     {"layers", req.layers_pattern.empty() ? nlohmann::json()
-                                                           : nlohmann::json(req.layers_pattern)},
-                     {"base", base->path()},
-                     {"soft_threshold", req.soft_threshold},
-                     {"tensors_averaged", summary.tensors_averaged},
-                     {"tensors_from_base", summary.tensors_from_base}};
+  const SnapshotMeta meta = average_meta(req, summary, readers, *base);
   writer->commit(meta);
   summary.output_meta = meta;
   return summary;
