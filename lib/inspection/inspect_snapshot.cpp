@@ -1,15 +1,17 @@
 #include "lib/inspection/inspect_snapshot.h"
 
 #include <filesystem>
+#include <vector>
 
 #include "formats/input_error.h"
-#include "formats/snapshot.h"
+#include "formats/tensor_file.h"
+#include "lib/averaging/element_conversion.h"
 #include "lib/models/batchnorm_keys.h"
 
 namespace swa {
 
 InspectionResult inspect_snapshot(const std::string& path, bool verify) {
-  auto reader = open_snapshot(path);
+  auto reader = open_tensor_file(path);
   int64_t parameters = 0, bytes = 0;
   for (const auto& t : reader->layout()) {
     if (!is_batchnorm_buffer(t.key)) parameters += t.numel();
@@ -24,7 +26,7 @@ InspectionResult inspect_snapshot(const std::string& path, bool verify) {
   r["tensor_count"] = reader->layout().size();
   r["parameter_count"] = parameters;
   r["tensor_bytes"] = bytes;
-  if (const StateDictOrigin* origin = reader->file().state_dict_origin()) {
+  if (const StateDictOrigin* origin = reader->state_dict_origin()) {
     r["state_dict"] = {{"object", origin->object},
                        {"stripped_prefixes", origin->stripped_prefixes},
                        {"dropped", origin->dropped},
@@ -32,10 +34,13 @@ InspectionResult inspect_snapshot(const std::string& path, bool verify) {
   }
   if (verify) {
     nlohmann::json problems = nlohmann::json::array();
-    for (const auto& t : reader->layout()) {
+    std::vector<char> buffer;
+    for (size_t i = 0; i < reader->layout().size(); ++i) {
+      const StoredTensor& t = reader->layout()[i];
       try {
-        torch::Tensor x = reader->read(t.key);
-        if (x.is_floating_point() && !torch::isfinite(x).all().item<bool>()) {
+        buffer.resize(static_cast<size_t>(t.nbytes()));
+        reader->read_tensor(i, buffer.data());  // checksums verified on the way
+        if (count_non_finite(buffer.data(), t.type, t.numel()) > 0) {
           problems.push_back({{"tensor", t.key}, {"error", "NaN/Inf values"}});
         }
       } catch (const InputError& e) {

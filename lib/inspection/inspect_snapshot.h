@@ -1,5 +1,6 @@
 // What swa-inspect reports about one snapshot file: format, metadata, tensor and parameter
 // counts, BatchNorm state; with `verify`, every tensor is read (checksums) and checked finite.
+// Torch-free: swa-inspect runs without LibTorch, and under the sanitizer build.
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>

@@ -2,7 +2,7 @@
 # swa-inspect as a user runs it.
 source "$(dirname "$0")/cli_harness.sh"
 
-"$bin/swa-make-samples" --arch resnet18-cifar-w4 --count 2 --out "$work/run" --threads 1 2>/dev/null
+"${SWA_SAMPLES_BIN:-$bin}/swa-make-samples" --arch resnet18-cifar-w4 --count 2 --out "$work/run" --threads 1 2>/dev/null
 out=$("$bin/swa-inspect" --verify "$work/run/cycle-0001.h5"); code=$?
 expect "verify ok exits 0" $code
 grep -q "resnet18-cifar-w4" <<<"$out"; expect "shows the architecture" $?

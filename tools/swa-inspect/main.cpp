@@ -3,7 +3,6 @@
 
 #include "formats/input_error.h"
 #include "lib/inspection/inspect_snapshot.h"
-#include "lib/runtime/threads.h"
 #include "tools/common/run_tool.h"
 #include "tools/common/shared_options.h"
 
@@ -80,7 +79,7 @@ Exit code 1 when any file cannot be read or fails --verify (with --quiet, the ex
   swa::add_quiet_option(app, quiet);
 
   return swa::run_tool(app, argc, argv, [&] {
-    swa::set_compute_threads(threads);
+    (void)threads;  // accepted like every tool's; inspection reads one tensor at a time
     nlohmann::json all = nlohmann::json::array();
     int code = swa::kExitOk;
     for (const auto& f : files) {
