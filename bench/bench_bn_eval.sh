@@ -5,6 +5,8 @@
 # channels_last, TorchScript-frozen (eval), and the usual per-image DataLoader pipeline.
 # Whole command against whole script: start-up, loading and the pass included.
 # Usage: bench/bench_bn_eval.sh [CIFAR_DIR]   (default: prepare.sh's cache folder)
+#        EVAL_ONLY=1 bench/bench_bn_eval.sh ...  the evaluation rows only (the BatchNorm ones take
+#        most of the time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${SWA_BIN:-}" ]; then bash scripts/build.sh; fi
@@ -40,19 +42,26 @@ echo "machine: $threads cores, $(lscpu | sed -n 's/^Model name: *//p'); $(date -
 echo
 echo "| command | whole command, s | pass images/s | result |"
 echo "|---|---|---|---|"
-timed "swa-bn (50,000 train images)" "$work/bn.json" -- "$bin/swa-bn" "$work/snap/cycle-0001.h5" --data "$data" --val-size 0 -o "$work/bn.h5" --json -
-timed "Python update_bn, preloaded" "$work/py-bn.json" -- /usr/bin/python3 bench/py_bn_eval.py bn --ckpt "$work/model.pt" --data "$data" --threads "$threads" --out "$work/py-bn.pt"
 tuned() { GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456 "$@"; }
-timed "Python update_bn, preloaded, our malloc settings" "$work/py-bn-t.json" -- tuned /usr/bin/python3 bench/py_bn_eval.py bn --ckpt "$work/model.pt" --data "$data" --threads "$threads"
-timed "Python update_bn, preloaded, channels_last" "$work/py-bn-cl.json" -- /usr/bin/python3 bench/py_bn_eval.py bn --ckpt "$work/model.pt" --data "$data" --threads "$threads" --variant channels_last
-timed "Python update_bn, DataLoader" "$work/py-bn-dl.json" -- /usr/bin/python3 bench/py_bn_eval.py bn --ckpt "$work/model.pt" --data "$data" --threads "$threads" --variant dataloader
+if [ "${EVAL_ONLY:-0}" = 1 ]; then
+  [ -f "$work/bn.h5" ] || "$bin/swa-bn" "$work/snap/cycle-0001.h5" --data "$data" --val-size 0 \
+    --samples 2000 -o "$work/bn.h5" --quiet
+else
+  timed "swa-bn (50,000 train images)" "$work/bn.json" -- "$bin/swa-bn" "$work/snap/cycle-0001.h5" --data "$data" --val-size 0 -o "$work/bn.h5" --json -
+  timed "Python update_bn, preloaded" "$work/py-bn.json" -- /usr/bin/python3 bench/py_bn_eval.py bn --ckpt "$work/model.pt" --data "$data" --threads "$threads" --out "$work/py-bn.pt"
+  timed "Python update_bn, preloaded, our malloc settings" "$work/py-bn-t.json" -- tuned /usr/bin/python3 bench/py_bn_eval.py bn --ckpt "$work/model.pt" --data "$data" --threads "$threads"
+  timed "Python update_bn, preloaded, channels_last" "$work/py-bn-cl.json" -- /usr/bin/python3 bench/py_bn_eval.py bn --ckpt "$work/model.pt" --data "$data" --threads "$threads" --variant channels_last
+  timed "Python update_bn, DataLoader" "$work/py-bn-dl.json" -- /usr/bin/python3 bench/py_bn_eval.py bn --ckpt "$work/model.pt" --data "$data" --threads "$threads" --variant dataloader
+fi
 "$bin/swa-average" "$work/bn.h5" -o "$work/bn.pt" 2>/dev/null
-timed "swa-eval (10,000 test images)" "$work/eval.json" -- "$bin/swa-eval" "$work/bn.h5" --data "$data" --json -
+timed "swa-eval (10,000 test images; frozen engine)" "$work/eval.json" -- "$bin/swa-eval" "$work/bn.h5" --data "$data" --json -
+timed "swa-eval --engine reference" "$work/eval-ref.json" -- "$bin/swa-eval" "$work/bn.h5" --data "$data" --engine reference --json -
 timed "Python eval, preloaded" "$work/py-eval.json" -- /usr/bin/python3 bench/py_bn_eval.py eval --ckpt "$work/bn.pt" --data "$data" --threads "$threads"
 timed "Python eval, preloaded, our malloc settings" "$work/py-eval-t.json" -- tuned /usr/bin/python3 bench/py_bn_eval.py eval --ckpt "$work/bn.pt" --data "$data" --threads "$threads"
 timed "Python eval, preloaded, channels_last" "$work/py-eval-cl.json" -- /usr/bin/python3 bench/py_bn_eval.py eval --ckpt "$work/bn.pt" --data "$data" --threads "$threads" --variant channels_last
 timed "Python eval, TorchScript frozen" "$work/py-eval-fr.json" -- /usr/bin/python3 bench/py_bn_eval.py eval --ckpt "$work/bn.pt" --data "$data" --threads "$threads" --variant frozen
 timed "Python eval, DataLoader" "$work/py-eval-dl.json" -- /usr/bin/python3 bench/py_bn_eval.py eval --ckpt "$work/bn.pt" --data "$data" --threads "$threads" --variant dataloader
+[ "${EVAL_ONLY:-0}" = 1 ] && exit 0
 /usr/bin/python3 - "$work" <<'PY'
 import sys, torch
 w = sys.argv[1]

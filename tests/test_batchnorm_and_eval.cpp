@@ -92,7 +92,9 @@ TEST_CASE("folding BatchNorm into the convolutions does not change the predictio
     unfolded_opts.fold_batchnorm = false;
     unfolded_opts.channels_last = false;
     unfolded_opts.progress = false;
+    unfolded_opts.engine = InferenceEngine::kReference;
     PredictOptions fast;
+    fast.engine = InferenceEngine::kReference;
     fast.batch_size = 20;
     fast.progress = false;
     auto a = predict_logits(plain, data.images, unfolded_opts);
@@ -100,6 +102,33 @@ TEST_CASE("folding BatchNorm into the convolutions does not change the predictio
     CHECK(folded->folded());
     CHECK(torch::allclose(a, b, 1e-4, 1e-4));
     CHECK(torch::equal(a.argmax(1), b.argmax(1)));
+  }
+}
+
+TEST_CASE("the frozen engine predicts what the reference module does") {
+  // Both stems, both block kinds, shortcut projections: the graph written for each architecture
+  // runs the same network. Tolerance: float32 rounding of BatchNorm folding and oneDNN's
+  // summation order.
+  const auto data = random_images(48);
+  for (const char* arch : {"resnet18-cifar-w4", "resnet50-w4"}) {
+    INFO(arch);
+    auto reference = model_with_random_statistics(arch, 7);
+    auto frozen = make_resnet(arch, 10);
+    load_state_dict(*frozen, state_dict(*reference), "test");
+    PredictOptions plain;
+    plain.engine = InferenceEngine::kReference;
+    plain.fold_batchnorm = false;
+    plain.channels_last = false;
+    plain.progress = false;
+    PredictOptions graph;
+    graph.engine = InferenceEngine::kFrozen;
+    graph.batch_size = 16;
+    graph.progress = false;
+    const auto a = predict_logits(reference, data.images, plain);
+    const auto b = predict_logits(frozen, data.images, graph);
+    CHECK(torch::allclose(a, b, 1e-4, 1e-4));
+    CHECK(torch::equal(a.argmax(1), b.argmax(1)));
+    CHECK_FALSE(frozen->folded());  // the module itself is left as it was
   }
 }
 

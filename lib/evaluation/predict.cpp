@@ -1,6 +1,9 @@
 #include "lib/evaluation/predict.h"
 
+#include <optional>
+
 #include "lib/data/image_batches.h"
+#include "lib/inference/frozen_resnet.h"
 #include "lib/runtime/progress.h"
 
 namespace swa {
@@ -10,8 +13,16 @@ torch::Tensor predict_logits(ResNet& model, const torch::Tensor& images_any,
   TORCH_CHECK(options.batch_size > 0, "batch size must be positive");
   model->eval();
   model->to(options.device);
-  if (options.fold_batchnorm) model->fold_batchnorm();
-  if (options.channels_last) use_channels_last(*model);
+  std::optional<FrozenResNet> frozen;
+  const bool use_frozen = options.engine == InferenceEngine::kFrozen ||
+                          (options.engine == InferenceEngine::kAuto && options.device.is_cpu() &&
+                           options.fold_batchnorm);
+  if (use_frozen) {
+    TORCH_CHECK(options.device.is_cpu(), "the frozen engine runs on the CPU");
+    frozen.emplace(*model);
+  }
+  if (options.fold_batchnorm && !frozen) model->fold_batchnorm();
+  if (options.channels_last && !frozen) use_channels_last(*model);
   c10::InferenceMode inference;
   const torch::Tensor images = images_any.to(options.device);
   const int64_t n = images.size(0);
@@ -20,8 +31,12 @@ torch::Tensor predict_logits(ResNet& model, const torch::Tensor& images_any,
   for (int64_t begin = 0; begin < n; begin += options.batch_size) {
     torch::Tensor x =
         normalize_cifar(images.slice(0, begin, std::min(n, begin + options.batch_size)));
-    if (options.channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
-    outputs.push_back(model->forward(x).to(torch::kCPU, torch::kFloat));
+    if (frozen) {
+      outputs.push_back(frozen->forward(x).to(torch::kCPU, torch::kFloat));
+    } else {
+      if (options.channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+      outputs.push_back(model->forward(x).to(torch::kCPU, torch::kFloat));
+    }
     progress.advance(x.size(0));
   }
   progress.finish();

@@ -8,7 +8,13 @@
 
 namespace swa {
 
+// How the forward passes run: the frozen, inference-optimised TorchScript graph PyTorch's fastest
+// CPU path builds (lib/inference/frozen_resnet.h; CPU only), or our module (BatchNorm folded,
+// channels_last), the reference. kAuto: frozen on the CPU, the reference on CUDA.
+enum class InferenceEngine { kAuto, kFrozen, kReference };
+
 struct PredictOptions {
+  InferenceEngine engine = InferenceEngine::kAuto;
   int64_t batch_size = 500;
   torch::Device device = torch::kCPU;
   bool fold_batchnorm = true;

@@ -68,6 +68,12 @@ confusion matrix, images/s. Selection should use --split val; report --split tes
   swa::add_image_tool_options(app, flags, "test, val or train");
   app.add_option("--arch", req.arch_override, "Architecture, for files without metadata");
   app.add_flag("--no-fold", no_fold, "Keep BatchNorm separate (slower; for checking)");
+  std::string engine = "auto";
+  app.add_option("--engine", engine,
+                 "frozen: the frozen, inference-optimised TorchScript graph (CPU); reference: our "
+                 "module (BatchNorm folded, channels_last); auto: frozen on the CPU")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "frozen", "reference"}));
 
   return swa::run_tool(app, argc, argv, [&] {
     swa::set_compute_threads(flags.threads);
@@ -76,6 +82,9 @@ confusion matrix, images/s. Selection should use --split val; report --split tes
     req.predict.batch_size = flags.batch_size;
     req.predict.device = swa::resolve_device(flags.device);
     req.predict.fold_batchnorm = !no_fold;
+    req.predict.engine = engine == "frozen"      ? swa::InferenceEngine::kFrozen
+                         : engine == "reference" ? swa::InferenceEngine::kReference
+                                                 : swa::InferenceEngine::kAuto;
     req.predict.progress = !flags.quiet;
     const swa::Evaluation evaluation = swa::evaluate_snapshot(req);
     for (const auto& w : evaluation.warnings) std::cerr << "swa-eval: WARNING: " << w << "\n";
