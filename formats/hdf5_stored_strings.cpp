@@ -384,7 +384,8 @@ void check_stored_strings(const ReadableFile& file, const ObjectHeaderPlace& hea
       throw InputError(file.path(), what + " claims " + std::to_string(s.length) +
                                         " bytes, more than the file holds");
     }
-    if (s.length == 0) continue;  // HDF5 reads nothing for an empty string
+    if (s.heap_address == 0) continue;  // a nil string: HDF5 reads nothing
+    // Otherwise HDF5 reads the heap object, even for a length of 0.
     auto found = collections.find(s.heap_address);
     if (found == collections.end()) {
       found = collections

@@ -256,9 +256,12 @@ ObjectHeaderPlace header_place(hid_t in_file, uint64_t address) {
 }
 
 // Where open object `obj`'s header lies, for reading an attribute's stored bytes ourselves.
-ObjectHeaderPlace object_header_place(hid_t obj) {
+// Throws InputError when HDF5 cannot tell (a header it cannot read is not read further).
+ObjectHeaderPlace object_header_place(hid_t obj, const std::string& file) {
   H5O_info_t info;
-  if (H5Oget_info2(obj, &info, H5O_INFO_BASIC) < 0) return header_place(obj, HADDR_UNDEF);
+  if (H5Oget_info2(obj, &info, H5O_INFO_BASIC) < 0 || info.addr == HADDR_UNDEF) {
+    throw InputError(file, "an object header cannot be read (corrupt file): " + hdf5_error_text());
+  }
   return header_place(obj, info.addr);
 }
 
@@ -293,7 +296,7 @@ std::string read_string_attr(hid_t obj, const char* name, const std::string& fil
   };
   if (H5Tis_variable_str(ftype.get()) > 0) {
     const ReadableFile bytes(file);
-    const ObjectHeaderPlace place = object_header_place(obj);
+    const ObjectHeaderPlace place = object_header_place(obj, file);
     if (const auto stored = find_stored_string(bytes, place, name)) {
       check_stored_strings(bytes, place, std::string("attribute '") + name + "'", {*stored});
     }
@@ -359,7 +362,7 @@ std::vector<std::string> read_string_dataset(hid_t file_id, const char* name,
   // contiguous one libhdf5 and h5py write is left to HDF5.
   const haddr_t offset = H5Dget_offset(ds.get());
   if (n > 0 && offset != HADDR_UNDEF) {
-    const ObjectHeaderPlace place = object_header_place(ds.get());
+    const ObjectHeaderPlace place = object_header_place(ds.get(), file);
     const uint64_t character_size = string_character_size(bytes, place).value_or(1);
     check_stored_strings(
         bytes, place, std::string("dataset '") + name + "'",
