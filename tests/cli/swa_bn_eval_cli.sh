@@ -21,6 +21,7 @@ check "missing data folder" 1 "prepare.sh" -- "$bin/swa-bn" "$work/swa.h5" --dat
 check "no data given" 1 "--data" -- env -u SWA_DATA "$bin/swa-eval" "$work/bn.pt"
 check "unknown split" 105 "--split: dev not in {test,val,train}" -- "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar" --split dev
 check "cuda without cuda" 1 "no CUDA device" -- "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar" --device cuda
+check "an unknown device is refused by the parser" 105 "is not auto, cpu, cuda or cuda:N" -- "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar" --device gpu
 check "missing output folder" 1 "does not exist" -- "$bin/swa-bn" "$work/swa.h5" --data "$work/cifar" -o "$work/no/x.pt"
 check "output equal to input" 1 "overwrite" -- "$bin/swa-bn" "$work/swa.h5" --data "$work/cifar" -o "$work/swa.h5"
 check "a bare .pt needs --arch" 1 "--arch" -- "$bin/swa-eval" "$work/bare.pt" --data "$work/cifar"

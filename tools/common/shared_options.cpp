@@ -31,7 +31,20 @@ void add_data_options(CLI::App& app, std::string& dir, int64_t& validation_size)
 }
 
 void add_device_option(CLI::App& app, std::string& device) {
-  app.add_option("--device", device, "auto, cpu or cuda[:N]")->capture_default_str();
+  // One of a fixed set plus an index, so --help lists the choices and CLI11 refuses the rest.
+  const CLI::Validator device_name(
+      [](const std::string& value) -> std::string {
+        if (value == "auto" || value == "cpu" || value == "cuda") return "";
+        if (value.rfind("cuda:", 0) == 0 && value.size() > 5 &&
+            value.find_first_not_of("0123456789", 5) == std::string::npos) {
+          return "";
+        }
+        return "'" + value + "' is not auto, cpu, cuda or cuda:N";
+      },
+      "{auto,cpu,cuda,cuda:N}");
+  app.add_option("--device", device, "Where the model runs")
+      ->capture_default_str()
+      ->check(device_name);
 }
 
 void add_batch_size_option(CLI::App& app, int64_t& batch_size) {
