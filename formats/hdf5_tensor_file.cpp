@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <type_traits>
@@ -224,12 +223,6 @@ void write_real_attr(hid_t obj, const char* name, double v) {
 
 bool has_attr(hid_t obj, const char* name) { return H5Aexists(obj, name) > 0; }
 
-uint64_t bytes_in(const std::string& file) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(file, ec);
-  return ec ? 0 : size;
-}
-
 // Every attribute we read holds one value: a longer one would overrun the value it is read into.
 void require_one_value(hid_t attr, const char* name, const std::string& file) {
   Hid space(H5Aget_space(attr), H5Sclose);
@@ -278,7 +271,9 @@ bool check_before_open(hid_t file, const std::string& name, const ReadableFile& 
   return true;
 }
 
-std::string read_string_attr(hid_t obj, const char* name, const std::string& file) {
+// Reads a string attribute of `obj` in the open file `bytes` (its stored form checked first).
+std::string read_string_attr(hid_t obj, const char* name, const ReadableFile& bytes) {
+  const std::string& file = bytes.path();
   Hid attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
   if (!attr.valid()) throw InputError(file, std::string("cannot open attribute '") + name + "'");
   Hid ftype(H5Aget_type(attr.get()), H5Tclose);
@@ -286,16 +281,13 @@ std::string read_string_attr(hid_t obj, const char* name, const std::string& fil
     throw InputError(file, std::string("attribute '") + name + "' is not a string");
   }
   require_one_value(attr.get(), name, file);
-  std::error_code ec;
-  const uint64_t file_size = std::filesystem::file_size(file, ec);
   auto refuse_longer_than_file = [&](uint64_t size) {
-    if (size > file_size || ec) {  // what a corrupt header may claim
+    if (size > bytes.size()) {  // what a corrupt header may claim
       throw InputError(file, std::string("attribute '") + name + "' claims " +
                                  std::to_string(size) + " bytes, more than the file holds");
     }
   };
   if (H5Tis_variable_str(ftype.get()) > 0) {
-    const ReadableFile bytes(file);
     const ObjectHeaderPlace place = object_header_place(obj, file);
     if (const auto stored = find_stored_string(bytes, place, name)) {
       check_stored_strings(bytes, place, std::string("attribute '") + name + "'", {*stored});
@@ -334,9 +326,10 @@ void read_number_attr(hid_t obj, const char* name, hid_t mem_type, T& out,
   }
 }
 
-nlohmann::json read_json_attr(hid_t obj, const char* name, const std::string& file) {
+nlohmann::json read_json_attr(hid_t obj, const char* name, const ReadableFile& bytes) {
+  const std::string& file = bytes.path();
   if (!has_attr(obj, name)) return nlohmann::json::object();
-  const std::string text = read_string_attr(obj, name, file);
+  const std::string text = read_string_attr(obj, name, bytes);
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
@@ -345,8 +338,8 @@ nlohmann::json read_json_attr(hid_t obj, const char* name, const std::string& fi
 }
 
 std::vector<std::string> read_string_dataset(hid_t file_id, const char* name,
-                                             const std::string& file) {
-  const ReadableFile bytes(file);
+                                             const ReadableFile& bytes) {
+  const std::string& file = bytes.path();
   if (!check_before_open(file_id, name, bytes)) {
     throw InputError(file, std::string("missing dataset '") + name + "'");
   }
@@ -367,7 +360,7 @@ std::vector<std::string> read_string_dataset(hid_t file_id, const char* name,
     check_stored_strings(
         bytes, place, std::string("dataset '") + name + "'",
         read_stored_strings(bytes, place, offset, static_cast<uint64_t>(n), character_size));
-  } else if (n > 0 && static_cast<uint64_t>(n) > bytes_in(file) / 16) {
+  } else if (n > 0 && static_cast<uint64_t>(n) > bytes.size() / 16) {
     throw InputError(file, std::string("'") + name + "' claims more strings than the file holds");
   }
   Hid mtype(H5Tcopy(H5T_C_S1), H5Tclose);
@@ -418,8 +411,9 @@ void limit_caches(hid_t fapl) {
 }
 
 // The root attributes (formats/SNAPSHOT.md), checked for the format name and version.
-SnapshotMeta read_root_meta(hid_t root, const std::string& path) {
-  if (!has_attr(root, "format") || read_string_attr(root, "format", path) != kSnapshotFormatName) {
+SnapshotMeta read_root_meta(hid_t root, const ReadableFile& bytes) {
+  const std::string& path = bytes.path();
+  if (!has_attr(root, "format") || read_string_attr(root, "format", bytes) != kSnapshotFormatName) {
     throw InputError(path, std::string("not a swa snapshot: root attribute format=\"") +
                                kSnapshotFormatName + "\" is missing (see formats/SNAPSHOT.md)");
   }
@@ -431,9 +425,9 @@ SnapshotMeta read_root_meta(hid_t root, const std::string& path) {
     } else if constexpr (std::is_same_v<Field, double>) {
       read_number_attr(root, name, H5T_NATIVE_DOUBLE, field, path);
     } else if constexpr (std::is_same_v<Field, std::string>) {
-      if (has_attr(root, name)) field = read_string_attr(root, name, path);
+      if (has_attr(root, name)) field = read_string_attr(root, name, bytes);
     } else {
-      field = read_json_attr(root, name, path);
+      field = read_json_attr(root, name, bytes);
     }
     if (std::strcmp(name, "format_version") == 0 &&
         (meta.format_version > kSnapshotFormatVersion || meta.format_version < 1)) {
@@ -464,16 +458,15 @@ void write_root_meta(hid_t root, const SnapshotMeta& meta) {
 }
 
 // Opens an existing file read-only, without file locks (they fail on read-only and network file
-// systems). Throws InputError when it is not HDF5.
-Hid open_read_only(const std::string& path) {
+// systems), after checking its root object header (check_object_header). Throws InputError when it
+// is not HDF5.
+Hid open_read_only(const ReadableFile& bytes) {
+  const std::string& path = bytes.path();
   silence_hdf5_errors();
   Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
   H5Pset_file_locking(fapl.get(), false, true);
   limit_caches(fapl.get());
-  {
-    const ReadableFile bytes(path);
-    if (const auto root = root_object_header(bytes)) check_object_header(bytes, *root);
-  }
+  if (const auto root = root_object_header(bytes)) check_object_header(bytes, *root);
   Hid file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
   if (!file.valid()) {
     throw InputError(path, "not a readable HDF5 file (truncated, corrupt or another format): " +
@@ -486,8 +479,8 @@ class Hdf5TensorFileReader final : public TensorFileReader {
  public:
   explicit Hdf5TensorFileReader(const std::string& path) : TensorFileReader(path), bytes_(path) {
     std::lock_guard<std::mutex> lock(hdf5_lock());
-    file_ = open_read_only(path_);
-    meta_ = read_root_meta(file_.get(), path_);
+    file_ = open_read_only(bytes_);
+    meta_ = read_root_meta(file_.get(), bytes_);
     read_layout();
     // Only datasets HDF5 must decode need the library afterwards.
     whole_reads_ =
@@ -576,7 +569,7 @@ class Hdf5TensorFileReader final : public TensorFileReader {
   void read_with_library(size_t i, void* dst) const {
     const StoredTensor& t = layout_[i];
     std::lock_guard<std::mutex> lock(hdf5_lock());
-    if (!file_.valid()) file_ = open_read_only(path_);
+    if (!file_.valid()) file_ = open_read_only(bytes_);
     const std::string name = "/tensors/" + t.key;
     Hid ds(H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
     if (!ds.valid()) throw InputError(path_, t.key, "cannot open dataset: " + hdf5_error_text());
@@ -594,7 +587,7 @@ class Hdf5TensorFileReader final : public TensorFileReader {
   }
 
   void read_layout() {
-    const auto keys = read_string_dataset(file_.get(), "/meta/keys", path_);
+    const auto keys = read_string_dataset(file_.get(), "/meta/keys", bytes_);
     check_before_open(file_.get(), "/tensors", bytes_);
     for (const auto& key : keys) {
       const std::string name = "/tensors/" + key;
@@ -609,7 +602,7 @@ class Hdf5TensorFileReader final : public TensorFileReader {
       info.key = key;
       Hid ftype(H5Dget_type(ds.get()), H5Tclose);
       bool known = has_attr(ds.get(), "dtype") &&
-                   element_type_from_name(read_string_attr(ds.get(), "dtype", path_), info.type);
+                   element_type_from_name(read_string_attr(ds.get(), "dtype", bytes_), info.type);
       if (!known && !element_type_from_hdf5_type(ftype.get(), info.type)) {
         throw InputError(path_, key, "unsupported HDF5 element type");
       }
@@ -871,10 +864,10 @@ std::unique_ptr<TensorFileReader> open_hdf5_tensor_file(const std::string& path)
 }
 
 SnapshotMeta read_hdf5_snapshot_meta(const std::string& path) {
-  const ReadableFile exists(path);  // "cannot open: No such file" before HDF5 has its say
+  const ReadableFile bytes(path);  // "cannot open: No such file" before HDF5 has its say
   std::lock_guard<std::mutex> lock(hdf5_lock());
-  const Hid file = open_read_only(path);
-  return read_root_meta(file.get(), path);
+  const Hid file = open_read_only(bytes);
+  return read_root_meta(file.get(), bytes);
 }
 
 std::unique_ptr<TensorFileWriter> create_hdf5_tensor_file(const std::string& path,

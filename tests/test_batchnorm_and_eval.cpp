@@ -26,6 +26,24 @@ ResNet model_with_random_statistics(const std::string& arch, uint64_t seed) {
   return model;
 }
 
+// A second model with the same weights and statistics.
+ResNet copy_of(ResNet& model, const std::string& arch) {
+  auto copy = make_resnet(arch, 10);
+  load_state_dict(*copy, state_dict(*model), "test");
+  return copy;
+}
+
+// The plainest forward pass, which the fast paths are compared with: our module, BatchNorm kept
+// separate, contiguous layout.
+PredictOptions unfolded_reference() {
+  PredictOptions o;
+  o.engine = InferenceEngine::kReference;
+  o.fold_batchnorm = false;
+  o.channels_last = false;
+  o.progress = false;
+  return o;
+}
+
 ImageSet random_images(int64_t n) {
   return {torch::randint(0, 256, {n, 3, 32, 32}, torch::kLong).to(torch::kUInt8),
           torch::randint(0, 10, {n}, torch::kLong)};
@@ -86,18 +104,12 @@ TEST_CASE("folding BatchNorm into the convolutions does not change the predictio
   for (const char* arch : {"resnet18-cifar-w4", "resnet50-w4"}) {
     INFO(arch);
     auto plain = model_with_random_statistics(arch, 5);
-    auto folded = make_resnet(arch, 10);
-    load_state_dict(*folded, state_dict(*plain), "test");
-    PredictOptions unfolded_opts;
-    unfolded_opts.fold_batchnorm = false;
-    unfolded_opts.channels_last = false;
-    unfolded_opts.progress = false;
-    unfolded_opts.engine = InferenceEngine::kReference;
+    auto folded = copy_of(plain, arch);
     PredictOptions fast;
     fast.engine = InferenceEngine::kReference;
     fast.batch_size = 20;
     fast.progress = false;
-    auto a = predict_logits(plain, data.images, unfolded_opts);
+    auto a = predict_logits(plain, data.images, unfolded_reference());
     auto b = predict_logits(folded, data.images, fast);
     CHECK(folded->folded());
     CHECK(torch::allclose(a, b, 1e-4, 1e-4));
@@ -113,18 +125,12 @@ TEST_CASE("the frozen engine predicts what the reference module does") {
   for (const char* arch : {"resnet18-cifar-w4", "resnet50-w4"}) {
     INFO(arch);
     auto reference = model_with_random_statistics(arch, 7);
-    auto frozen = make_resnet(arch, 10);
-    load_state_dict(*frozen, state_dict(*reference), "test");
-    PredictOptions plain;
-    plain.engine = InferenceEngine::kReference;
-    plain.fold_batchnorm = false;
-    plain.channels_last = false;
-    plain.progress = false;
+    auto frozen = copy_of(reference, arch);
     PredictOptions graph;
     graph.engine = InferenceEngine::kFrozen;
     graph.batch_size = 16;
     graph.progress = false;
-    const auto a = predict_logits(reference, data.images, plain);
+    const auto a = predict_logits(reference, data.images, unfolded_reference());
     const auto b = predict_logits(frozen, data.images, graph);
     CHECK(torch::allclose(a, b, 1e-4, 1e-4));
     CHECK(torch::equal(a.argmax(1), b.argmax(1)));

@@ -90,7 +90,7 @@ FrozenResNet::FrozenResNet(ResNetImpl& model) : module_("FrozenResNet") {
     state[key] = t.detach().to(torch::kCPU, /*non_blocking=*/false, /*copy=*/true).contiguous();
   }
   for (const auto& [key, t] : state) {
-    if (key.find("num_batches_tracked") != std::string::npos) continue;
+    if (!t.is_floating_point()) continue;  // num_batches_tracked: not used by inference
     module_.register_buffer(attribute_name(key), t);
   }
   module_.register_attribute("training", c10::BoolType::get(), false);

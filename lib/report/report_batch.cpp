@@ -27,13 +27,15 @@ std::string report_name(const std::string& input, std::set<std::string>& taken) 
   return unique;
 }
 
-}  // namespace
-
+// The folder whose snapshots a report covers: RUN/snapshots for a swa-train run folder (not
+// best.h5 or last.h5), else the folder itself.
 std::string snapshot_folder(const std::string& input) {
   const fs::path p(input);
   if (fs::is_directory(p / "snapshots")) return (p / "snapshots").string();
   return input;
 }
+
+}  // namespace
 
 ReportBatch run_report_batch(const ReportBatchRequest& req) {
   ReportBatch out;

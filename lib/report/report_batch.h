@@ -32,8 +32,4 @@ struct ReportBatch {
 // input's InputError propagates; in a batch it is recorded in its RunOutcome and the summary.
 ReportBatch run_report_batch(const ReportBatchRequest& request);
 
-// The folder whose snapshots a report covers: RUN/snapshots for a swa-train run folder (not
-// best.h5 or last.h5), else the folder itself.
-std::string snapshot_folder(const std::string& input);
-
 }  // namespace swa
