@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "formats/input_error.h"
 #include "lib/data/image_batches.h"
 #include "lib/inference/frozen_resnet.h"
 #include "lib/runtime/progress.h"
@@ -18,7 +19,10 @@ torch::Tensor predict_logits(ResNet& model, const torch::Tensor& images_any,
                           (options.engine == InferenceEngine::kAuto && options.device.is_cpu() &&
                            options.fold_batchnorm);
   if (use_frozen) {
-    TORCH_CHECK(options.device.is_cpu(), "the frozen engine runs on the CPU");
+    if (!options.device.is_cpu()) {
+      throw InputError("--engine frozen runs on the CPU; on " + options.device.str() +
+                       " use --engine reference (or auto)");
+    }
     frozen.emplace(*model);
   }
   if (options.fold_batchnorm && !frozen) model->fold_batchnorm();
