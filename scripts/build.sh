@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs what is missing and builds the tools into build/ (or $SWA_BUILD_DIR).
+# Installs what is missing and builds the tools into build/ (or $SWA_BUILD_DIR). On a machine with
+# a CUDA-enabled PyTorch it builds against that PyTorch's LibTorch (the GPU build); options
+# (--torch DIR, --deps-prefix DIR, --build-dir DIR) as in scripts/configure.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
-build=${SWA_BUILD_DIR:-build}
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+build=$(bash scripts/configure.sh "$@")
 cmake --build "$build" -j"$(nproc)" >&2

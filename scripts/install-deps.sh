@@ -20,6 +20,18 @@ packages=(
 )
 # scripts/fuzz.sh only: libFuzzer comes with clang.
 [ "${1:-}" = "--fuzz" ] && packages+=(clang-14 libfuzzer-14-dev)
+# A build against another LibTorch (a CUDA one: scripts/configure.sh --torch) needs no Debian torch.
+if [ "${1:-}" = "--without-torch" ]; then
+  kept=()
+  for p in "${packages[@]}"; do [[ $p == libtorch-dev || $p == python3-torch* ]] || kept+=("$p"); done
+  packages=("${kept[@]}")
+fi
+if ! command -v dpkg-query >/dev/null; then
+  echo "install-deps: not a Debian/Ubuntu machine; install the equivalents of: ${packages[*]}" >&2
+  echo "install-deps: or, with no package manager at hand, copy the folder that" \
+       "scripts/bundle-deps.sh makes on a Debian machine and build with --deps-prefix" >&2
+  exit 1
+fi
 
 missing=()
 for p in "${packages[@]}"; do

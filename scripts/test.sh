@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test (unit, CLI, Python interop) with CTest.
-#   scripts/test.sh              the whole suite (what CI runs first)
+#   scripts/test.sh              the whole suite (what CI runs first); --torch DIR, --deps-prefix DIR,
+#                                --build-dir DIR as in scripts/configure.sh (a GPU machine's build)
 #   scripts/test.sh --sanitize   AddressSanitizer + UndefinedBehaviorSanitizer build of everything
 #                                that needs no LibTorch (build-sanitize/): the readers' limits, the
 #                                fuzz corpora and past findings, swa-average's CLI test
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
 if [ "${1:-}" = "--sanitize" ]; then
+  bash scripts/install-deps.sh
   samples=${SWA_BUILD_DIR:-build}
   if [ ! -x "$samples/swa-make-samples" ]; then  # the CLI test's inputs come from a full build
     cmake -S . -B "$samples" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -29,7 +30,6 @@ if ! clang-format --dry-run -Werror $sources 2>/tmp/swa-format.txt; then
   echo "test: the files above differ from .clang-format; run clang-format -i on them" >&2
   exit 1
 fi
-build=${SWA_BUILD_DIR:-build}
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+build=$(bash scripts/configure.sh "$@")  # options as in scripts/configure.sh
 cmake --build "$build" -j"$(nproc)"
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)"

@@ -20,7 +20,7 @@ OutputCovariance output_covariance(const std::vector<torch::Tensor>& member_logi
   OutputCovariance out;
   out.covariance = x.matmul(x.t()) / static_cast<double>(std::max<int64_t>(d - 1, 1));
 
-  const auto [values, vectors] = torch::linalg::eigh(out.covariance, "L");  // ascending
+  const auto [values, vectors] = at::linalg_eigh(out.covariance, "L");  // ascending
   std::vector<int> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), 0);
   std::reverse(order.begin(), order.end());
