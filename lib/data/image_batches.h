@@ -8,8 +8,19 @@ namespace swa {
 // 0.2010), applied to pixels scaled to [0, 1]. Returns float32 on the images' device.
 torch::Tensor normalize_cifar(const torch::Tensor& images_u8);
 
+// The random draws of the augmentation below for `count` images: crop offsets (0..8 each way)
+// and flips, drawn on the CPU from `generator` (so every device draws the same), then moved to
+// `device` in one copy. swa-train draws a whole epoch's at once: no host copy per step.
+struct CropFlipDraws {
+  torch::Tensor offset_y, offset_x, flip;  // int64 [count]
+  CropFlipDraws slice(int64_t begin, int64_t end) const;
+};
+CropFlipDraws draw_crop_flip(int64_t count, at::Generator generator, torch::Device device);
+
 // Random crop 32x32 from the image zero-padded by 4 pixels, then a horizontal flip with
-// probability 1/2, independently per image, drawn from `generator` (seeded by the caller).
+// probability 1/2, independently per image: `draws` holds one draw per image.
+torch::Tensor augment_crop_flip(const torch::Tensor& images_u8, const CropFlipDraws& draws);
+// The same with the draws taken from `generator` for this batch.
 torch::Tensor augment_crop_flip(const torch::Tensor& images_u8, at::Generator generator);
 
 // A fixed, seeded subset of `count` indices out of `total` (count >= total: all, in order).

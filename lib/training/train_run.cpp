@@ -22,6 +22,7 @@
 #include "lib/models/resnet.h"
 #include "lib/models/state_dict.h"
 #include "lib/runtime/device.h"
+#include "lib/runtime/precision.h"
 #include "lib/runtime/progress.h"
 #include "lib/runtime/signals.h"
 #include "lib/training/run_lock.h"
@@ -50,6 +51,71 @@ struct EpochStats {
 struct Validation {
   double loss = NAN, accuracy = NAN;
 };
+
+// The loss and correct predictions of the steps since the last read, summed where they were
+// computed: on a GPU, reading a number back waits for every queued kernel.
+struct PendingSums {
+  torch::Tensor loss_sum, correct;
+  int64_t seen = 0, steps = 0;
+
+  void add(const torch::Tensor& mean_loss, const torch::Tensor& logits, const torch::Tensor& y) {
+    const int64_t n = y.size(0);
+    auto loss = mean_loss.detach().to(torch::kDouble) * static_cast<double>(n);
+    auto hits = logits.detach().argmax(1).eq(y).sum();
+    loss_sum = loss_sum.defined() ? loss_sum + loss : loss;
+    correct = correct.defined() ? correct + hits : hits;
+    seen += n;
+    ++steps;
+  }
+  // Adds the pending sums to `stats`; false when a loss since the last read was not finite.
+  bool flush_into(EpochStats& stats) {
+    if (seen == 0) return true;
+    const double loss = loss_sum.item<double>();
+    stats.loss_sum += loss;
+    stats.correct += correct.item<int64_t>();
+    stats.seen += seen;
+    *this = PendingSums{};
+    return std::isfinite(loss);
+  }
+};
+
+// fp16 loss scaling as torch.cuda.amp.GradScaler's defaults: the loss is multiplied by the scale
+// (2^16 at first) before backward; a step whose gradients hold inf or NaN is skipped and halves
+// the scale; 2000 good steps in a row double it.
+class LossScaler {
+ public:
+  explicit LossScaler(double scale = 65536.0) : scale_(scale) {}
+  double scale() const { return scale_; }
+  // Unscales the gradients in place; true when they are finite and the step may go ahead.
+  bool unscale(const std::vector<torch::Tensor>& params) {
+    std::vector<torch::Tensor> grads;
+    for (const auto& p : params) {
+      if (p.grad().defined()) grads.push_back(p.grad());
+    }
+    if (grads.empty()) return true;
+    const auto opts = torch::TensorOptions().dtype(torch::kFloat).device(grads[0].device());
+    auto found_inf = torch::zeros({1}, opts);
+    auto inv_scale = torch::full({1}, 1.0 / scale_, opts);
+    at::_amp_foreach_non_finite_check_and_unscale_(grads, found_inf, inv_scale);
+    const bool finite = found_inf.item<float>() == 0.0f;
+    if (!finite) {
+      scale_ /= 2;
+      good_steps_ = 0;
+    } else if (++good_steps_ == kGrowthInterval) {
+      scale_ *= 2;
+      good_steps_ = 0;
+    }
+    return finite;
+  }
+
+ private:
+  static constexpr int64_t kGrowthInterval = 2000;
+  double scale_;
+  int64_t good_steps_ = 0;
+};
+
+// On a GPU the loop reads its loss back every this many steps (on the CPU, every step).
+constexpr int64_t kLossCheckSteps = 50;
 
 Validation validate(ResNet& model, const ImageSet& val, const TrainConfig& c,
                     torch::Device device) {
@@ -118,7 +184,7 @@ void restore_training_state(ResNet& model, torch::optim::SGD& opt, const StateDi
     auto it = momentum.find(p.key());
     if (it == momentum.end()) continue;
     auto state = std::make_unique<torch::optim::SGDParamState>();
-    state->momentum_buffer(it->second.to(device));
+    state->momentum_buffer(torch::empty_like(p.value()).copy_(it->second));
     opt.state()[state_key(opt.state(), p.value())] = std::move(state);
   }
 }
@@ -206,6 +272,7 @@ struct RunState {
   bool resumed = false;  // false also for a run killed before its first epoch ended
   int64_t start_epoch = 0, step = 0, cycle = 0;
   double best_val = -1;
+  double loss_scale = 65536.0;  // --amp fp16's loss scale where the run stands
   FitMonitor monitor;
   StateDict saved;  // weights, buffers and optimizer state from last.h5
 };
@@ -236,6 +303,7 @@ RunState resume_run(TrainConfig& c, const std::string& last_path, const std::str
   run.step = p.at("step");
   run.cycle = p.at("cycles_done");
   run.best_val = p.at("best_val_acc");
+  run.loss_scale = p.value("loss_scale", run.loss_scale);
   run.monitor.restore(p.at("fit"));
   run.saved = read_state_dict(*reader);
   return run;
@@ -322,13 +390,14 @@ SnapshotMeta snapshot_meta(const std::string& arch, int64_t seed, const nlohmann
 // resume_run reads back.
 SnapshotMeta resume_point_meta(SnapshotMeta meta, const nlohmann::json& run_config,
                                const TrainingPosition& at, double best_val,
-                               const FitMonitor& monitor) {
+                               const FitMonitor& monitor, double loss_scale) {
   meta.config = {{"run", run_config},
                  {"progress",
                   {{"epochs_done", at.epoch},
                    {"step", at.step},
                    {"cycles_done", at.cycle},
                    {"best_val_acc", best_val},
+                   {"loss_scale", loss_scale},
                    {"fit", monitor.state()}}}};
   return meta;
 }
@@ -391,6 +460,13 @@ TrainSummary train(TrainConfig c, bool resume) {
   if (c.label_smoothing < 0 || c.label_smoothing >= 1)
     throw InputError("--label-smoothing must be in [0, 1)");
   parse_architecture(c.arch);
+  const torch::ScalarType amp = parse_precision(c.amp, "--amp");
+  if (amp == torch::kHalf && !device.is_cuda())
+    throw InputError("--amp fp16 needs a CUDA device (on the CPU use --amp bf16)");
+  const bool cuda = device.is_cuda();
+  // cuDNN times its candidate kernels once per shape and keeps the fastest.
+  if (cuda && !at::globalContext().deterministicCuDNN())
+    at::globalContext().setBenchmarkCuDNN(true);
 
   const ImageSet train_set = training_images(c);
   const ImageSet val =
@@ -408,6 +484,7 @@ TrainSummary train(TrainConfig c, bool resume) {
     load_state_dict(*model, read_state_dict(*reader), c.init);
   }
   model->to(device);
+  if (cuda) use_channels_last(*model);  // before the optimizer sees the parameters
   torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(c.schedule.lr)
                                                  .momentum(c.momentum)
                                                  .nesterov(c.nesterov)
@@ -427,11 +504,27 @@ TrainSummary train(TrainConfig c, bool resume) {
                          v, flags);
   };
 
+  std::optional<LossScaler> scaler;
+  if (amp == torch::kHalf) scaler.emplace(run.loss_scale);
+  const auto params = model->parameters();
+  const int64_t check_every = cuda ? kLossCheckSteps : 1;
+  const auto memory_format =
+      cuda ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
+
   for (int64_t epoch = run.start_epoch; epoch < c.schedule.epochs; ++epoch) {
     auto gen = at::detail::createCPUGenerator(epoch_seed(c.seed, epoch, 1));
     const auto order =
         torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kLong)).to(device);
+    // The epoch's augmentation, drawn after its order, in one copy to the device.
+    const CropFlipDraws draws = c.augment ? draw_crop_flip(n, gen, device) : CropFlipDraws{};
     EpochStats stats;
+    PendingSums pending;
+    auto read_back = [&] {
+      if (!pending.flush_into(stats)) {
+        throw InputError("training diverged at epoch " + std::to_string(epoch + 1) + ", step " +
+                         std::to_string(step) + " (loss is not finite): lower --lr");
+      }
+    };
     Progress progress(
         "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c.schedule.epochs), n,
         c.progress);
@@ -440,26 +533,33 @@ TrainSummary train(TrainConfig c, bool resume) {
       if (const int signal = stop_requested()) throw interrupted(signal, c.run_dir, epoch);
       const auto idx = order.slice(0, b, std::min(n, b + c.batch_size));
       const auto batch = images.index_select(0, idx);
-      auto x = normalize_cifar(c.augment ? augment_crop_flip(batch, gen) : batch);
+      auto x = normalize_cifar(c.augment ? augment_crop_flip(batch, draws.slice(b, b + idx.size(0)))
+                                         : batch);
+      if (cuda) x = x.contiguous(memory_format);
       const auto y = labels.index_select(0, idx);
       lr = schedule.at(step);
       set_learning_rate(opt, lr);
       opt.zero_grad();
-      const auto logits = model->forward(x);
-      const auto loss = torch::nn::functional::cross_entropy(
-          logits, y,
-          torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(c.label_smoothing));
-      loss.backward();
-      opt.step();
-      stats.loss_sum += loss.item<double>() * static_cast<double>(idx.size(0));
-      stats.correct += logits.argmax(1).eq(y).sum().item<int64_t>();
-      stats.seen += idx.size(0);
-      progress.advance(idx.size(0));
-      if (!std::isfinite(loss.item<double>())) {
-        throw InputError("training diverged at epoch " + std::to_string(epoch + 1) + ", step " +
-                         std::to_string(step) + " (loss is not finite): lower --lr");
+      torch::Tensor logits, loss;
+      {
+        AutocastScope autocast(device, amp);
+        logits = model->forward(x);
+        loss = torch::nn::functional::cross_entropy(
+            logits, y,
+            torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(c.label_smoothing));
       }
+      if (scaler) {
+        (loss * scaler->scale()).backward();
+        if (scaler->unscale(params)) opt.step();
+      } else {
+        loss.backward();
+        opt.step();
+      }
+      pending.add(loss, logits, y);
+      progress.advance(idx.size(0));
+      if (pending.steps >= check_every) read_back();
       if (schedule.is_cycle_end(step)) {
+        read_back();
         ++cycle;
         const auto v = validate(model, val, c, device);
         stop_if_diverging(stats, v, epoch);
@@ -474,6 +574,7 @@ TrainSummary train(TrainConfig c, bool resume) {
       }
       ++step;
     }
+    read_back();
     progress.finish();
 
     const auto v = validate(model, val, c, device);
@@ -491,10 +592,10 @@ TrainSummary train(TrainConfig c, bool resume) {
       save_snapshot((fs::path(c.run_dir) / "best.h5").string(), meta,
                     training_state(model, opt, false));
     }
-    save_snapshot(
-        last_path,
-        resume_point_meta(meta, run_config, {epoch + 1, cycle, step, lr}, best_val, monitor),
-        training_state(model, opt, true));
+    save_snapshot(last_path,
+                  resume_point_meta(meta, run_config, {epoch + 1, cycle, step, lr}, best_val,
+                                    monitor, scaler ? scaler->scale() : run.loss_scale),
+                  training_state(model, opt, true));
     append_line(log_path, line);  // after last.h5: a resumed run rewrites from there
     if (monitor.should_stop(c.early_stop_patience)) {
       stop_reason = "early stop: validation loss rose for " +

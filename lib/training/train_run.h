@@ -5,7 +5,10 @@
 //                             rewritten atomically after every epoch
 //   log.jsonl                 one JSON object per epoch
 // Randomness (initial weights, shuffling, augmentation) derives from the seed and the epoch, so
-// a resumed run sees the same batches as an uninterrupted one.
+// a resumed run sees the same batches as an uninterrupted one. On CUDA the model and the batches
+// are channels_last, cuDNN picks its fastest kernels by timing them (so a resumed run matches an
+// uninterrupted one to float tolerance there, not bit for bit), the data and the augmentation
+// draws stay on the GPU, and the loop reads the loss back only every kLossCheckSteps steps.
 #pragma once
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -32,9 +35,10 @@ struct TrainConfig {
   ScheduleConfig schedule;  // epochs and rates; iterations_per_epoch is derived from the data
   int64_t early_stop_patience = 0;  // stop after N epochs of rising validation loss (0: never)
   int64_t eval_batch_size = 500;
-  std::string device = "cpu";
-  bool progress = true;     // a progress bar per epoch on stderr
-  bool epoch_lines = true;  // a line per epoch on stderr (loss, accuracy, rate)
+  std::string device = "auto";
+  std::string amp = "float32";  // float32 | bf16 | fp16 (autocast; fp16 with dynamic loss scaling)
+  bool progress = true;         // a progress bar per epoch on stderr
+  bool epoch_lines = true;      // a line per epoch on stderr (loss, accuracy, rate)
 
   // config.json and every snapshot's config["run"]: the fields of for_each_train_field, with
   // the schedule's under "schedule".
@@ -60,6 +64,7 @@ void for_each_train_field(Config& c, Visit&& visit) {
   visit("early_stop_patience", c.early_stop_patience);
   visit("eval_batch_size", c.eval_batch_size);
   visit("device", c.device);
+  visit("amp", c.amp);
 }
 
 // The configuration saved as `j` (TrainConfig::to_json) by a run being resumed; settings it

@@ -32,6 +32,10 @@ check "no data" 1 "prepare.sh" -- "$bin/swa-train" --data "$work/none" --out "$w
 [ ! -e "$work/x2/last.h5" ] && [ ! -e "$work/x3/last.h5" ]; expect "refused runs trained nothing" $?
 check "a diverging run stops, naming the rule" 1 "chance level" -- "${train[@]}" --lr 30 --out "$work/x5"
 [ -z "$(ls "$work/x5/snapshots" 2>/dev/null)" ]; expect "a diverging run writes no snapshot" $?
+check "--amp bf16 trains under autocast on the CPU" 0 "snapshots" -- "${train[@]}" --epochs 3 --amp bf16 --out "$work/x7"
+grep -q '"amp": "bf16"' "$work/x7/config.json"; expect "the run saves its precision" $?
+check "--amp fp16 needs CUDA" 1 "--amp fp16 needs a CUDA device" -- "${train[@]}" --amp fp16 --device cpu --out "$work/x8"
+check "an unknown --amp" 105 "int8" -- "${train[@]}" --amp int8 --out "$work/x9"
 check "--init starts from a snapshot's weights" 0 "snapshots" -- "${train[@]}" --epochs 3 --init "$work/a/snapshots/cycle-0002.h5" --no-augment --out "$work/x6"
 
 # Kill -9 a second run mid-way, resume it, and compare its final weights with the first run's.

@@ -93,6 +93,11 @@ state, rewritten each epoch) and log.jsonl (one line per epoch).)");
   app.add_option("--early-stop-patience", c.early_stop_patience,
                  "Stop after N epochs of rising validation loss (0: never)")
       ->capture_default_str();
+  app.add_option("--amp", c.amp,
+                 "Mixed precision: float32, bf16 or fp16 (autocast; fp16 with loss scaling, "
+                 "CUDA only)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"float32", "bf16", "fp16"}));
   bool deterministic = false;
   app.add_flag(
       "--deterministic", deterministic,

@@ -1,0 +1,30 @@
+// Reduced precision, opt-in: --amp (swa-train) and --precision (swa-eval, swa-bn) take
+// float32 | bf16 | fp16. Lower precision runs under autocast, as Python's
+// `with torch.autocast(device_type, dtype)`: matrix products and convolutions in the lower type,
+// reductions, losses and BatchNorm statistics in float32; the weights stay float32.
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+
+namespace swa {
+
+// kFloat, kBFloat16 or kHalf; throws InputError naming `flag` for any other name.
+torch::ScalarType parse_precision(const std::string& name, const std::string& flag);
+std::string precision_name(torch::ScalarType type);
+
+// Autocast to `type` on `device` for the scope (kFloat: nothing changes). Not nestable with
+// another AutocastScope of the same device.
+class AutocastScope {
+ public:
+  AutocastScope(torch::Device device, torch::ScalarType type);
+  ~AutocastScope();
+  AutocastScope(const AutocastScope&) = delete;
+  AutocastScope& operator=(const AutocastScope&) = delete;
+
+ private:
+  torch::DeviceType device_;
+  bool active_ = false;
+};
+
+}  // namespace swa
