@@ -1,9 +1,11 @@
 #include <catch2/catch.hpp>
 
+#include "formats/input_error.h"
 #include "lib/batchnorm/recompute_batchnorm.h"
 #include "lib/data/image_batches.h"
 #include "lib/evaluation/classification_metrics.h"
 #include "lib/evaluation/predict.h"
+#include "lib/runtime/precision.h"
 #include "test_support.h"
 
 using namespace swa;
@@ -136,6 +138,45 @@ TEST_CASE("the frozen engine predicts what the reference module does") {
     CHECK(torch::equal(a.argmax(1), b.argmax(1)));
     CHECK_FALSE(frozen->folded());  // the module itself is left as it was
   }
+}
+
+TEST_CASE(
+    "bf16 precision runs under autocast, stays near float32, and the frozen graph refuses it") {
+  // bf16 keeps 8 bits of mantissa: the logits move by about 1e-2, the predictions mostly stay.
+  const auto data = random_images(48);
+  auto reference = model_with_random_statistics("resnet18-cifar-w4", 9);
+  auto low = copy_of(reference, "resnet18-cifar-w4");
+  PredictOptions bf16;
+  bf16.engine = InferenceEngine::kReference;
+  bf16.precision = torch::kBFloat16;
+  bf16.batch_size = 16;
+  bf16.progress = false;
+  const auto a = predict_logits(reference, data.images, unfolded_reference());
+  const auto b = predict_logits(low, data.images, bf16);
+  CHECK(b.scalar_type() == torch::kFloat);
+  CHECK_FALSE(torch::equal(a, b));  // it did run in lower precision
+  CHECK((a - b).abs().max().item<double>() < 0.1 * (a.abs().max().item<double>() + 1));
+  CHECK(a.argmax(1).eq(b.argmax(1)).sum().item<int64_t>() >= 40);
+  PredictOptions frozen = bf16;
+  frozen.engine = InferenceEngine::kFrozen;
+  CHECK_THROWS_AS(predict_logits(low, data.images, frozen), InputError);
+}
+
+TEST_CASE("an autocast scope lowers matrix products inside it and nothing after it") {
+  const auto a = torch::randn({4, 8}), b = torch::randn({8, 3});
+  {
+    AutocastScope scope(torch::kCPU, torch::kBFloat16);
+    CHECK(torch::mm(a, b).scalar_type() == torch::kBFloat16);
+  }
+  CHECK(torch::mm(a, b).scalar_type() == torch::kFloat);
+  {
+    AutocastScope off(torch::kCPU, torch::kFloat);
+    CHECK(torch::mm(a, b).scalar_type() == torch::kFloat);
+  }
+  CHECK(parse_precision("bf16", "--amp") == torch::kBFloat16);
+  CHECK(parse_precision("fp16", "--amp") == torch::kHalf);
+  CHECK(parse_precision("float32", "--amp") == torch::kFloat);
+  CHECK_THROWS_AS(parse_precision("int8", "--amp"), InputError);
 }
 
 TEST_CASE("metrics on hand-made logits: top-k, NLL, ECE, per-class, confusion") {

@@ -21,7 +21,6 @@ int64_t recompute_batchnorm(ResNet& model, const ImageSet& data,
       bn->running_var.fill_(1);
       bn->num_batches_tracked.zero_();
       momenta.emplace_back(bn, bn->options.momentum());
-      bn->options.momentum(Momentum{});  // None: a cumulative average
     }
   }
   if (momenta.empty()) return 0;
@@ -31,7 +30,12 @@ int64_t recompute_batchnorm(ResNet& model, const ImageSet& data,
   model->train();
   const int64_t n = images.size(0);
   Progress progress("batchnorm", n, options.progress);
+  int64_t batches = 0;
   for (int64_t begin = 0; begin < n; begin += options.batch_size) {
+    // update_bn's cumulative average (momentum None: factor 1/k for the k-th batch), with the
+    // factor given rather than read back from num_batches_tracked: no GPU wait per layer.
+    ++batches;
+    for (auto& entry : momenta) entry.first->options.momentum(1.0 / static_cast<double>(batches));
     torch::Tensor batch = images.slice(0, begin, std::min(n, begin + options.batch_size));
     if (options.augment) batch = augment_crop_flip(batch, generator);
     torch::Tensor x = normalize_cifar(batch);

@@ -23,11 +23,10 @@ Evaluation evaluate_snapshot(const EvaluationRequest& req) {
         "accuracy is usually far too low. Run: swa-bn " +
         req.checkpoint + " --data DIR -o FIXED");
   }
-  const auto pass_start = std::chrono::steady_clock::now();
-  const torch::Tensor logits = predict_logits(loaded.model, images.images, req.predict);
-  out.forward_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - pass_start).count();
-  out.metrics = classification_metrics(logits, images.labels);
+  const Prediction prediction = predict(loaded.model, images.images, req.predict);
+  out.setup_seconds = prediction.setup_seconds;
+  out.forward_seconds = prediction.pass_seconds;
+  out.metrics = classification_metrics(prediction.logits, images.labels);
   out.images_per_second =
       out.forward_seconds > 0 ? static_cast<double>(images.size()) / out.forward_seconds : 0.0;
   out.total_seconds =

@@ -20,6 +20,7 @@ struct Evaluation {
   std::string checkpoint, arch, bn_state, split, device;
   ClassificationMetrics metrics;
   std::vector<std::string> class_names;  // the data's, in label order
+  double setup_seconds = 0;              // preparing the model for the pass (predict.h)
   double forward_seconds = 0;            // the forward pass alone
   double images_per_second = 0;          // of the forward pass
   double total_seconds = 0;              // reading the model and the data included

@@ -9,8 +9,9 @@
 namespace swa {
 
 // How the forward passes run: the frozen, inference-optimised TorchScript graph PyTorch's fastest
-// CPU path builds (lib/inference/frozen_resnet.h; CPU only), or our module (BatchNorm folded,
-// channels_last), the reference. kAuto: frozen on the CPU, the reference on CUDA.
+// path builds (lib/inference/frozen_resnet.h; CPU or CUDA), or our module (BatchNorm folded,
+// channels_last), the reference. kAuto: frozen on the CPU, the reference on CUDA; below float32
+// always the reference (under autocast).
 enum class InferenceEngine { kAuto, kFrozen, kReference };
 
 struct PredictOptions {
@@ -20,9 +21,20 @@ struct PredictOptions {
   bool fold_batchnorm = true;
   bool channels_last = true;
   bool progress = true;
+  torch::ScalarType precision =
+      torch::kFloat;  // kBFloat16 / kHalf: autocast (lib/runtime/precision.h)
 };
 
-// images: uint8 [N, 3, 32, 32] on any device. Returns float32 logits [N, classes] on the CPU.
+struct Prediction {
+  torch::Tensor logits;      // float32 [N, classes] on the CPU
+  double setup_seconds = 0;  // preparing the model: folding, the frozen graph, a GPU's warm-up
+  double pass_seconds = 0;   // the forward pass over the images, on a GPU to its last kernel
+};
+
+// images: uint8 [N, 3, 32, 32] on any device. On a GPU one batch runs once before the timed
+// pass (cuDNN's set-up and kernel loading belong to the set-up, as in any benchmark).
+Prediction predict(ResNet& model, const torch::Tensor& images, const PredictOptions& options);
+// predict(...).logits
 torch::Tensor predict_logits(ResNet& model, const torch::Tensor& images,
                              const PredictOptions& options);
 

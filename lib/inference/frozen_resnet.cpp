@@ -87,7 +87,7 @@ FrozenResNet::FrozenResNet(ResNetImpl& model) : module_("FrozenResNet") {
   TORCH_CHECK(!model.folded(), "FrozenResNet: give it the model before BatchNorm folding");
   std::map<std::string, torch::Tensor> state;
   for (const auto& [key, t] : state_dict(model)) {
-    state[key] = t.detach().to(torch::kCPU, /*non_blocking=*/false, /*copy=*/true).contiguous();
+    state[key] = t.detach().clone().contiguous();  // on the model's device
   }
   for (const auto& [key, t] : state) {
     if (!t.is_floating_point()) continue;  // num_batches_tracked: not used by inference

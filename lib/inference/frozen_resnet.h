@@ -3,7 +3,8 @@
 // forward pass is written out as TorchScript over its weights, then frozen (weights become
 // constants, BatchNorm is folded into the convolutions) and optimised for inference (on CPUs with
 // oneDNN: weights prepacked in oneDNN's blocked layout, convolution + add + ReLU fused,
-// activations kept in oneDNN's layout between layers). The same graph PyTorch builds, from C++.
+// activations kept in oneDNN's layout between layers; on CUDA: convolution + add + ReLU fused
+// where cuDNN can). The same graph PyTorch builds, from C++, on the model's device.
 #pragma once
 #include <torch/script.h>
 #include <torch/torch.h>

@@ -15,6 +15,10 @@ check "swa-eval warns about averaged statistics" 0 "WARNING: BatchNorm statistic
   "$bin/swa-eval" "$work/swa.h5" --data "$work/cifar" --split val --val-size 1000
 check "swa-eval prints the table" 0 "top-1" -- "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar"
 check "swa-eval json" 0 '"top1"' -- "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar" --json -
+check "swa-eval --precision bf16 says what it changes against float32" 0 "bf16 against float32 on the same images" -- \
+  "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar" --precision bf16
+check "swa-eval --precision bf16 json carries the change" 0 '"top1_change"' -- \
+  "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar" --precision bf16 --json -
 check "data from SWA_DATA" 0 "top-1" -- env SWA_DATA="$work/cifar" "$bin/swa-eval" "$work/bn.pt"
 
 check "missing data folder" 1 "prepare.sh" -- "$bin/swa-bn" "$work/swa.h5" --data "$work/nope" -o "$work/x.pt"

@@ -5,6 +5,7 @@
 
 #include "lib/evaluation/evaluate_snapshot.h"
 #include "lib/runtime/device.h"
+#include "lib/runtime/precision.h"
 #include "lib/runtime/threads.h"
 #include "tools/common/run_tool.h"
 #include "tools/common/shared_options.h"
@@ -19,10 +20,22 @@ nlohmann::json to_json(const swa::Evaluation& e) {
           {"split", e.split},
           {"device", e.device},
           {"metrics", swa::metrics_to_json(e.metrics, e.class_names)},
+          {"setup_seconds", e.setup_seconds},
           {"forward_seconds", e.forward_seconds},
           {"images_per_second", e.images_per_second},
           {"total_seconds", e.total_seconds},
           {"warnings", e.warnings}};
+}
+
+// --precision below float32: the change it makes, against a float32 pass over the same images.
+nlohmann::json precision_change(const swa::Evaluation& low, const swa::Evaluation& full,
+                                const std::string& precision) {
+  return {{"precision", precision},
+          {"float32_top1", full.metrics.top1},
+          {"float32_nll", full.metrics.nll},
+          {"float32_images_per_second", full.images_per_second},
+          {"top1_change", low.metrics.top1 - full.metrics.top1},
+          {"nll_change", low.metrics.nll - full.metrics.nll}};
 }
 
 void print_table(const swa::Evaluation& e) {
@@ -74,6 +87,12 @@ confusion matrix, images/s. Selection should use --split val; report --split tes
                  "module (BatchNorm folded, channels_last); auto: frozen on the CPU")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "frozen", "reference"}));
+  std::string precision = "float32";
+  app.add_option("--precision", precision,
+                 "bf16 or fp16: the forward passes under autocast (opt-in; a float32 pass over "
+                 "the same images says what it changes)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"float32", "bf16", "fp16"}));
 
   return swa::run_tool(app, argc, argv, [&] {
     swa::set_compute_threads(flags.threads);
@@ -86,9 +105,27 @@ confusion matrix, images/s. Selection should use --split val; report --split tes
                          : engine == "reference" ? swa::InferenceEngine::kReference
                                                  : swa::InferenceEngine::kAuto;
     req.predict.progress = !flags.quiet;
+    req.predict.precision = swa::parse_precision(precision, "--precision");
     const swa::Evaluation evaluation = swa::evaluate_snapshot(req);
     for (const auto& w : evaluation.warnings) std::cerr << "swa-eval: WARNING: " << w << "\n";
-    if (!flags.json.empty()) swa::emit_json(to_json(evaluation), flags.json);
+    nlohmann::json doc = to_json(evaluation);
+    if (req.predict.precision != torch::kFloat) {
+      swa::EvaluationRequest full = req;
+      full.predict.precision = torch::kFloat;
+      full.predict.progress = false;
+      doc["precision_change"] =
+          precision_change(evaluation, swa::evaluate_snapshot(full), precision);
+      if (!flags.quiet) {
+        std::fprintf(stderr,
+                     "swa-eval: %s against float32 on the same images: top-1 %+.2f points, NLL "
+                     "%+.4f (float32: %.2f %%, %.4f)\n",
+                     precision.c_str(), doc["precision_change"]["top1_change"].get<double>(),
+                     doc["precision_change"]["nll_change"].get<double>(),
+                     doc["precision_change"]["float32_top1"].get<double>(),
+                     doc["precision_change"]["float32_nll"].get<double>());
+      }
+    }
+    if (!flags.json.empty()) swa::emit_json(doc, flags.json);
     if (flags.json != "-" && !flags.quiet) print_table(evaluation);
     return swa::kExitOk;
   });
