@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "formats/atomic_output.h"
+#include "formats/cache_folder.h"
 
 namespace swa {
 namespace {
@@ -32,13 +33,8 @@ std::optional<FileStamp> stamp_of(const std::string& path) {
 DigestCache DigestCache::from_environment() {
   const char* off = std::getenv("SWA_DIGEST_CACHE");
   if (off && std::string(off) == "0") return DigestCache("");
-  if (const char* dir = std::getenv("SWA_CACHE_DIR"); dir && *dir)
-    return DigestCache(std::string(dir) + "/sha256");
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
-    return DigestCache(std::string(xdg) + "/swa/sha256");
-  if (const char* home = std::getenv("HOME"); home && *home)
-    return DigestCache(std::string(home) + "/.cache/swa/sha256");
-  return DigestCache("");
+  const std::string folder = cache_folder();
+  return DigestCache(folder.empty() ? "" : folder + "/sha256");
 }
 
 std::optional<std::string> DigestCache::find(const std::string& path) const {

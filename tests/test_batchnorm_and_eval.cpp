@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <fstream>
+
 #include "formats/input_error.h"
 #include "lib/batchnorm/recompute_batchnorm.h"
 #include "lib/data/image_batches.h"
@@ -137,6 +140,52 @@ TEST_CASE("the frozen engine predicts what the reference module does") {
     CHECK(torch::allclose(a, b, 1e-4, 1e-4));
     CHECK(torch::equal(a.argmax(1), b.argmax(1)));
     CHECK_FALSE(frozen->folded());  // the module itself is left as it was
+  }
+}
+
+TEST_CASE("auto measures the faster engine once per machine, remembers it, and --engine wins") {
+  TempDir cache;
+  const char* before = std::getenv("SWA_CACHE_DIR");
+  const std::string saved = before ? before : "";
+  setenv("SWA_CACHE_DIR", cache.path().c_str(), 1);
+  const auto data = random_images(32);
+  PredictOptions automatic;
+  automatic.batch_size = 16;
+  automatic.progress = false;
+  auto model = model_with_random_statistics("resnet18-cifar-w4", 4);
+  const auto reference = predict_logits(model, data.images, unfolded_reference());
+
+  auto first = model_with_random_statistics("resnet18-cifar-w4", 4);
+  const Prediction measured = predict(first, data.images, automatic);
+  CHECK(measured.engine_source == "measured");
+  CHECK(measured.timing.frozen_images_per_second > 0);
+  CHECK(measured.timing.reference_images_per_second > 0);
+  const bool frozen_faster =
+      measured.timing.frozen_images_per_second >= measured.timing.reference_images_per_second;
+  CHECK(measured.engine ==
+        (frozen_faster ? InferenceEngine::kFrozen : InferenceEngine::kReference));
+  CHECK(torch::allclose(measured.logits, reference, 1e-4, 1e-4));
+
+  auto second = model_with_random_statistics("resnet18-cifar-w4", 4);
+  const Prediction remembered = predict(second, data.images, automatic);
+  CHECK(remembered.engine_source == "remembered");
+  CHECK(remembered.engine == measured.engine);
+  CHECK(torch::allclose(remembered.logits, reference, 1e-4, 1e-4));
+
+  PredictOptions forced = automatic;
+  forced.engine = frozen_faster ? InferenceEngine::kReference : InferenceEngine::kFrozen;
+  auto third = model_with_random_statistics("resnet18-cifar-w4", 4);
+  const Prediction overridden = predict(third, data.images, forced);
+  CHECK(overridden.engine == forced.engine);
+  CHECK(overridden.engine_source == "--engine");
+
+  std::ofstream(cache.file("engine-choice.json")) << "{ not json";  // damaged: measured over
+  auto fourth = model_with_random_statistics("resnet18-cifar-w4", 4);
+  CHECK(predict(fourth, data.images, automatic).engine_source == "measured");
+  if (before) {
+    setenv("SWA_CACHE_DIR", saved.c_str(), 1);
+  } else {
+    unsetenv("SWA_CACHE_DIR");
   }
 }
 

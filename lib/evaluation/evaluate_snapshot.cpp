@@ -24,6 +24,9 @@ Evaluation evaluate_snapshot(const EvaluationRequest& req) {
         req.checkpoint + " --data DIR -o FIXED");
   }
   const Prediction prediction = predict(loaded.model, images.images, req.predict);
+  out.engine = engine_name(prediction.engine);
+  out.engine_source = prediction.engine_source;
+  out.engine_timing = prediction.timing;
   out.setup_seconds = prediction.setup_seconds;
   out.forward_seconds = prediction.pass_seconds;
   out.metrics = classification_metrics(prediction.logits, images.labels);

@@ -11,38 +11,91 @@
 
 namespace swa {
 
+namespace {
+
+// Images per second of one timed call of `forward` on `batch`, after one warm-up call.
+template <typename Forward>
+double time_batch(Forward&& forward, const torch::Tensor& batch) {
+  forward(batch);
+  const auto start = std::chrono::steady_clock::now();
+  forward(batch);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return s > 0 ? static_cast<double>(batch.size(0)) / s : 0.0;
+}
+
+}  // namespace
+
 Prediction predict(ResNet& model, const torch::Tensor& images_any, const PredictOptions& options) {
   TORCH_CHECK(options.batch_size > 0, "batch size must be positive");
   using Clock = std::chrono::steady_clock;
   const auto setup_start = Clock::now();
   model->eval();
   model->to(options.device);
-  std::optional<FrozenResNet> frozen;
   const bool full_precision = options.precision == torch::kFloat;
-  const bool use_frozen = full_precision && options.fold_batchnorm &&
-                          (options.engine == InferenceEngine::kFrozen ||
-                           (options.engine == InferenceEngine::kAuto && options.device.is_cpu()));
   if (options.engine == InferenceEngine::kFrozen && !full_precision)
     throw InputError("--engine frozen runs in float32; with --precision use --engine reference");
-  if (use_frozen) frozen.emplace(*model);
-  if (options.fold_batchnorm && !frozen) model->fold_batchnorm();
-  if (options.channels_last && !frozen) use_channels_last(*model);
   c10::InferenceMode inference;
   const torch::Tensor images = images_any.to(options.device);
   const int64_t n = images.size(0);
-  auto forward = [&](const torch::Tensor& batch) {
+  const torch::Tensor first_batch = images.slice(0, 0, std::min(n, options.batch_size));
+
+  Prediction out;
+  std::optional<FrozenResNet> frozen;
+  auto prepare_reference = [&] {
+    if (options.fold_batchnorm && !model->folded()) model->fold_batchnorm();
+    if (options.channels_last) use_channels_last(*model);
+  };
+  auto reference_forward = [&](const torch::Tensor& batch) {
     torch::Tensor x = normalize_cifar(batch);
-    if (frozen) return frozen->forward(x);
     if (options.channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
     AutocastScope autocast(options.device, options.precision);
     return model->forward(x).to(torch::kFloat);
   };
+  auto frozen_forward = [&](const torch::Tensor& batch) {
+    return frozen->forward(normalize_cifar(batch));
+  };
+
+  out.engine = options.engine;
+  out.engine_source = "--engine";
+  if (options.engine == InferenceEngine::kAuto) {
+    if (!full_precision || !options.fold_batchnorm) {
+      out.engine = InferenceEngine::kReference;
+      out.engine_source = full_precision ? "--no-fold" : "precision";
+    } else if (!options.device.is_cpu()) {
+      out.engine = InferenceEngine::kReference;
+      out.engine_source = options.device.str();
+    } else {
+      const std::string key = engine_choice_key(model->spec().name(), options.batch_size);
+      if (const auto known = remembered_engine(key)) {
+        out.engine = *known;
+        out.engine_source = "remembered";
+      } else if (n > 0) {  // measure both on the first batch; keep what was built
+        frozen.emplace(*model);
+        out.timing.frozen_images_per_second = time_batch(frozen_forward, first_batch);
+        prepare_reference();
+        out.timing.reference_images_per_second = time_batch(reference_forward, first_batch);
+        out.engine = out.timing.frozen_images_per_second >= out.timing.reference_images_per_second
+                         ? InferenceEngine::kFrozen
+                         : InferenceEngine::kReference;
+        out.engine_source = "measured";
+        remember_engine(key, out.engine, out.timing);
+        if (out.engine == InferenceEngine::kReference) frozen.reset();
+      } else {
+        out.engine = InferenceEngine::kReference;
+      }
+    }
+  }
+  const bool use_frozen = out.engine == InferenceEngine::kFrozen;
+  if (use_frozen && !frozen) frozen.emplace(*model);
+  if (!use_frozen) prepare_reference();
+  auto forward = [&](const torch::Tensor& batch) {
+    return use_frozen ? frozen_forward(batch) : reference_forward(batch);
+  };
   const bool gpu = options.device.is_cuda();
   if (gpu && n > 0) {
-    forward(images.slice(0, 0, std::min(n, options.batch_size)));
+    forward(first_batch);
     torch::cuda::synchronize();
   }
-  Prediction out;
   const auto pass_start = Clock::now();
   out.setup_seconds = std::chrono::duration<double>(pass_start - setup_start).count();
   std::vector<torch::Tensor> outputs;  // on the device until the end: no wait per batch

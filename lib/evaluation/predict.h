@@ -4,15 +4,16 @@
 #pragma once
 #include <torch/torch.h>
 
+#include "lib/inference/engine_choice.h"
 #include "lib/models/resnet.h"
 
 namespace swa {
 
-// How the forward passes run: the frozen, inference-optimised TorchScript graph PyTorch's fastest
-// path builds (lib/inference/frozen_resnet.h; CPU or CUDA), or our module (BatchNorm folded,
-// channels_last), the reference. kAuto: frozen on the CPU, the reference on CUDA; below float32
-// always the reference (under autocast).
-enum class InferenceEngine { kAuto, kFrozen, kReference };
+// How the forward passes run (InferenceEngine, lib/inference/engine_choice.h): the frozen,
+// inference-optimised TorchScript graph PyTorch's fastest path builds
+// (lib/inference/frozen_resnet.h; CPU or CUDA), or our module (BatchNorm folded, channels_last),
+// the reference. kAuto: on the CPU the one measured faster on this machine (engine_choice.h), on
+// CUDA the reference; below float32 always the reference (under autocast).
 
 struct PredictOptions {
   InferenceEngine engine = InferenceEngine::kAuto;
@@ -21,14 +22,17 @@ struct PredictOptions {
   bool fold_batchnorm = true;
   bool channels_last = true;
   bool progress = true;
-  torch::ScalarType precision =
-      torch::kFloat;  // kBFloat16 / kHalf: autocast (lib/runtime/precision.h)
+  // kBFloat16 / kHalf: autocast (lib/runtime/precision.h)
+  torch::ScalarType precision = torch::kFloat;
 };
 
 struct Prediction {
-  torch::Tensor logits;      // float32 [N, classes] on the CPU
-  double setup_seconds = 0;  // preparing the model: folding, the frozen graph, a GPU's warm-up
-  double pass_seconds = 0;   // the forward pass over the images, on a GPU to its last kernel
+  torch::Tensor logits;                                  // float32 [N, classes] on the CPU
+  InferenceEngine engine = InferenceEngine::kReference;  // the one that ran
+  std::string engine_source;  // why: "--engine", "measured", "remembered", the device, "precision"
+  EngineTiming timing;        // both engines' images/s, when measured
+  double setup_seconds = 0;   // preparing the model: folding, the frozen graph, a GPU's warm-up
+  double pass_seconds = 0;    // the forward pass over the images, on a GPU to its last kernel
 };
 
 // images: uint8 [N, 3, 32, 32] on any device. On a GPU one batch runs once before the timed

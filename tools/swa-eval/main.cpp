@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "formats/cache_folder.h"
 #include "lib/evaluation/evaluate_snapshot.h"
 #include "lib/runtime/device.h"
 #include "lib/runtime/precision.h"
@@ -20,6 +21,11 @@ nlohmann::json to_json(const swa::Evaluation& e) {
           {"split", e.split},
           {"device", e.device},
           {"metrics", swa::metrics_to_json(e.metrics, e.class_names)},
+          {"engine",
+           {{"name", e.engine},
+            {"chosen_by", e.engine_source},
+            {"frozen_images_per_second", e.engine_timing.frozen_images_per_second},
+            {"reference_images_per_second", e.engine_timing.reference_images_per_second}}},
           {"setup_seconds", e.setup_seconds},
           {"forward_seconds", e.forward_seconds},
           {"images_per_second", e.images_per_second},
@@ -83,8 +89,9 @@ confusion matrix, images/s. Selection should use --split val; report --split tes
   app.add_flag("--no-fold", no_fold, "Keep BatchNorm separate (slower; for checking)");
   std::string engine = "auto";
   app.add_option("--engine", engine,
-                 "frozen: the frozen, inference-optimised TorchScript graph (CPU); reference: our "
-                 "module (BatchNorm folded, channels_last); auto: frozen on the CPU")
+                 "frozen: the frozen, inference-optimised TorchScript graph; reference: our module "
+                 "(BatchNorm folded, channels_last); auto: on the CPU the faster of the two, "
+                 "measured once per machine, on CUDA the reference")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "frozen", "reference"}));
   std::string precision = "float32";
@@ -108,6 +115,15 @@ confusion matrix, images/s. Selection should use --split val; report --split tes
     req.predict.precision = swa::parse_precision(precision, "--precision");
     const swa::Evaluation evaluation = swa::evaluate_snapshot(req);
     for (const auto& w : evaluation.warnings) std::cerr << "swa-eval: WARNING: " << w << "\n";
+    if (evaluation.engine_source == "measured" && !flags.quiet) {
+      std::fprintf(stderr,
+                   "swa-eval: engine %s, measured on this machine (one batch: frozen %.0f "
+                   "images/s, reference %.0f); remembered in %s/engine-choice.json, --engine "
+                   "overrides\n",
+                   evaluation.engine.c_str(), evaluation.engine_timing.frozen_images_per_second,
+                   evaluation.engine_timing.reference_images_per_second,
+                   swa::cache_folder().c_str());
+    }
     nlohmann::json doc = to_json(evaluation);
     if (req.predict.precision != torch::kFloat) {
       swa::EvaluationRequest full = req;
