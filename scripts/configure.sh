@@ -46,5 +46,5 @@ if [ -n "$torch_dir" ]; then
   echo "configure: LibTorch from $torch_dir" >&2
 fi
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release ${prefix_path:+"-DCMAKE_PREFIX_PATH=$prefix_path"} \
-  ${cmake_args[@]+"${cmake_args[@]}"} >&2
+  ${cmake_args[@]+"${cmake_args[@]}"} >/dev/null
 echo "$build"

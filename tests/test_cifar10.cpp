@@ -86,6 +86,23 @@ TEST_CASE("normalisation uses the reference CIFAR-10 mean and std") {
   CHECK(x[0][2][0][0].item<float>() == Approx((1 - 0.4465) / 0.2010));
 }
 
+TEST_CASE("an epoch's augmentation drawn at its start equals drawing it batch by batch") {
+  // swa-train draws the epoch's crops and flips in one go (one copy to a GPU), in the order
+  // per-batch drawing takes them, so the batches and a resumed run see the same augmentation.
+  auto images = torch::randint(1, 256, {10, 3, 32, 32}, torch::kLong).to(torch::kUInt8);
+  auto per_batch = at::detail::createCPUGenerator(5);
+  std::vector<torch::Tensor> expected;
+  for (int64_t b = 0; b < 10; b += 4)
+    expected.push_back(
+        augment_crop_flip(images.slice(0, b, std::min<int64_t>(10, b + 4)), per_batch));
+  const auto draws = draw_crop_flip_batches(10, 4, at::detail::createCPUGenerator(5), torch::kCPU);
+  CHECK(draws.offset_y.size(0) == 10);
+  for (int64_t b = 0, i = 0; b < 10; b += 4, ++i) {
+    const int64_t e = std::min<int64_t>(10, b + 4);
+    CHECK(torch::equal(augment_crop_flip(images.slice(0, b, e), draws.slice(b, e)), expected[i]));
+  }
+}
+
 TEST_CASE("augmentation: each image is a 32x32 crop of its 4-padded self, maybe flipped; seeded") {
   auto images = torch::randint(1, 256, {6, 3, 32, 32}, torch::kLong).to(torch::kUInt8);
   auto a = augment_crop_flip(images, at::detail::createCPUGenerator(3));

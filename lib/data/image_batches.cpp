@@ -4,6 +4,7 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace swa {
 
@@ -39,6 +40,20 @@ CropFlipDraws draw_crop_flip(int64_t count, at::Generator generator, torch::Devi
   auto ox = torch::randint(0, 2 * kPad + 1, {count}, generator, opts);
   auto flip = torch::randint(0, 2, {count}, generator, opts);
   auto all = torch::stack({oy, ox, flip}).to(device);
+  return {all[0], all[1], all[2]};
+}
+
+CropFlipDraws draw_crop_flip_batches(int64_t count, int64_t batch_size, at::Generator generator,
+                                     torch::Device device) {
+  std::vector<torch::Tensor> oy, ox, flip;
+  for (int64_t b = 0; b < count; b += batch_size) {
+    const auto d = draw_crop_flip(std::min(batch_size, count - b), generator, torch::kCPU);
+    oy.push_back(d.offset_y);
+    ox.push_back(d.offset_x);
+    flip.push_back(d.flip);
+  }
+  if (oy.empty()) return draw_crop_flip(0, generator, device);
+  auto all = torch::stack({torch::cat(oy), torch::cat(ox), torch::cat(flip)}).to(device);
   return {all[0], all[1], all[2]};
 }
 

@@ -10,12 +10,17 @@ torch::Tensor normalize_cifar(const torch::Tensor& images_u8);
 
 // The random draws of the augmentation below for `count` images: crop offsets (0..8 each way)
 // and flips, drawn on the CPU from `generator` (so every device draws the same), then moved to
-// `device` in one copy. swa-train draws a whole epoch's at once: no host copy per step.
+// `device` in one copy.
 struct CropFlipDraws {
   torch::Tensor offset_y, offset_x, flip;  // int64 [count]
   CropFlipDraws slice(int64_t begin, int64_t end) const;
 };
 CropFlipDraws draw_crop_flip(int64_t count, at::Generator generator, torch::Device device);
+// The draws of `count` images taken batch by batch (draw_crop_flip per batch of `batch_size`), in
+// one copy to `device`: a whole epoch's augmentation at its start, the same numbers per-batch
+// drawing gives.
+CropFlipDraws draw_crop_flip_batches(int64_t count, int64_t batch_size, at::Generator generator,
+                                     torch::Device device);
 
 // Random crop 32x32 from the image zero-padded by 4 pixels, then a horizontal flip with
 // probability 1/2, independently per image: `draws` holds one draw per image.

@@ -515,8 +515,9 @@ TrainSummary train(TrainConfig c, bool resume) {
     auto gen = at::detail::createCPUGenerator(epoch_seed(c.seed, epoch, 1));
     const auto order =
         torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kLong)).to(device);
-    // The epoch's augmentation, drawn after its order, in one copy to the device.
-    const CropFlipDraws draws = c.augment ? draw_crop_flip(n, gen, device) : CropFlipDraws{};
+    // The epoch's augmentation, drawn after its order batch by batch, in one copy to the device.
+    const CropFlipDraws draws =
+        c.augment ? draw_crop_flip_batches(n, c.batch_size, gen, device) : CropFlipDraws{};
     EpochStats stats;
     PendingSums pending;
     auto read_back = [&] {
