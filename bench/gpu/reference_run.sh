@@ -3,7 +3,8 @@
 # batch 128, SGD momentum 0.9, weight decay 5e-4, seed 0; linear warm-up to 0.1 over epoch 1,
 # 0.1 through epoch 6, then 6 one-epoch cycles, cyclic 0.05 -> 0.0005. Then swa-average of the 6
 # snapshots, swa-bn on the 50,000 training images, and swa-eval of every snapshot and of the SWA
-# model on the test set. Builds like run_on_gpu.sh (carried libraries in .gpu/). Output in $OUT.
+# model on the test set. Builds like run_on_gpu.sh (carried libraries in .gpu/deps, data in
+# .gpu/data: bench/gpu/README.md). Output in $OUT.
 set -uo pipefail
 out=${OUT:-$PWD/gpu-out}
 mkdir -p "$out"
@@ -13,14 +14,10 @@ carried=$root/.gpu
 stamp() { echo "[$(date +%T)] $*"; }
 python3 "$carried/data/decode.py" "$carried/data/cifar10-jpg.tar.xz" /tmp/cifar > /dev/null 2>&1 &
 decode=$!
-torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
-cmake -S "$root" -B /tmp/build -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
-  -DCMAKE_PREFIX_PATH="$torch_prefix;$carried" -DHDF5_ROOT="$carried" -DOPENSSL_ROOT_DIR="$carried" \
-  -DCMAKE_EXE_LINKER_FLAGS="-Wl,-rpath-link,$carried/lib -Wl,-rpath,$carried/lib" > "$out/cmake.txt" 2>&1
+SWA_BUILD_DIR=/tmp/build bash scripts/configure.sh --deps-prefix .gpu/deps > "$out/cmake.txt" 2>&1
 cmake --build /tmp/build -j16 --target swa-train swa-average swa-bn swa-eval > "$out/build.txt" 2>&1 || { tail -30 "$out/build.txt"; exit 1; }
 wait $decode
 stamp "built; data decoded: $(ls /tmp/cifar | tr '\n' ' ')"
-export LD_LIBRARY_PATH="$carried/lib"
 b=/tmp/build
 t() { local s e; s=$(date +%s.%N); "$@"; local rc=$?; e=$(date +%s.%N); echo "TIME $(basename "$1") $(awk "BEGIN{printf \"%.1f\", $e-$s}") s rc=$rc"; }
 stamp "swa-train (reference recipe)"
