@@ -25,6 +25,7 @@
 #include "lib/runtime/precision.h"
 #include "lib/runtime/progress.h"
 #include "lib/runtime/signals.h"
+#include "lib/training/loss_scaler.h"
 #include "lib/training/run_lock.h"
 
 namespace swa {
@@ -77,41 +78,6 @@ struct PendingSums {
     *this = PendingSums{};
     return std::isfinite(loss);
   }
-};
-
-// fp16 loss scaling as torch.cuda.amp.GradScaler's defaults: the loss is multiplied by the scale
-// (2^16 at first) before backward; a step whose gradients hold inf or NaN is skipped and halves
-// the scale; 2000 good steps in a row double it.
-class LossScaler {
- public:
-  explicit LossScaler(double scale = 65536.0) : scale_(scale) {}
-  double scale() const { return scale_; }
-  // Unscales the gradients in place; true when they are finite and the step may go ahead.
-  bool unscale(const std::vector<torch::Tensor>& params) {
-    std::vector<torch::Tensor> grads;
-    for (const auto& p : params) {
-      if (p.grad().defined()) grads.push_back(p.grad());
-    }
-    if (grads.empty()) return true;
-    const auto opts = torch::TensorOptions().dtype(torch::kFloat).device(grads[0].device());
-    auto found_inf = torch::zeros({1}, opts);
-    auto inv_scale = torch::full({1}, 1.0 / scale_, opts);
-    at::_amp_foreach_non_finite_check_and_unscale_(grads, found_inf, inv_scale);
-    const bool finite = found_inf.item<float>() == 0.0f;
-    if (!finite) {
-      scale_ /= 2;
-      good_steps_ = 0;
-    } else if (++good_steps_ == kGrowthInterval) {
-      scale_ *= 2;
-      good_steps_ = 0;
-    }
-    return finite;
-  }
-
- private:
-  static constexpr int64_t kGrowthInterval = 2000;
-  double scale_;
-  int64_t good_steps_ = 0;
 };
 
 // On a GPU the loop reads its loss back every this many steps (on the CPU, every step).
@@ -272,7 +238,7 @@ struct RunState {
   bool resumed = false;  // false also for a run killed before its first epoch ended
   int64_t start_epoch = 0, step = 0, cycle = 0;
   double best_val = -1;
-  double loss_scale = 65536.0;  // --amp fp16's loss scale where the run stands
+  double loss_scale = LossScaler::kInitialScale;  // --amp fp16's, where the run stands
   FitMonitor monitor;
   StateDict saved;  // weights, buffers and optimizer state from last.h5
 };
