@@ -49,6 +49,30 @@ PredictOptions unfolded_reference() {
   return o;
 }
 
+// A fresh cache folder (SWA_CACHE_DIR) for the measured choices, for the test's life.
+class CacheFolderForTest {
+ public:
+  CacheFolderForTest() {
+    const char* before = std::getenv("SWA_CACHE_DIR");
+    had_ = before != nullptr;
+    saved_ = before ? before : "";
+    setenv("SWA_CACHE_DIR", dir_.path().c_str(), 1);
+  }
+  ~CacheFolderForTest() {
+    if (had_) {
+      setenv("SWA_CACHE_DIR", saved_.c_str(), 1);
+    } else {
+      unsetenv("SWA_CACHE_DIR");
+    }
+  }
+  std::string file(const std::string& name) const { return dir_.file(name); }
+
+ private:
+  TempDir dir_;
+  bool had_ = false;
+  std::string saved_;
+};
+
 ImageSet random_images(int64_t n) {
   return {torch::randint(0, 256, {n, 3, 32, 32}, torch::kLong).to(torch::kUInt8),
           torch::randint(0, 10, {n}, torch::kLong)};
@@ -104,6 +128,41 @@ TEST_CASE("re-estimation with channels_last gives the same statistics") {
   }
 }
 
+TEST_CASE("the statistics pass measures its layout once per machine and the statistics stay") {
+  // The measurement runs train-mode forwards, which move the running statistics: the pass must
+  // still start from reset statistics and end with update_bn's numbers.
+  const CacheFolderForTest cache;
+  const auto data = random_images(40);
+  BatchNormPassOptions fixed;
+  fixed.batch_size = 16;
+  fixed.progress = false;
+  fixed.channels_last = false;
+  auto expected = model_with_random_statistics("resnet18-cifar-w4", 6);
+  recompute_batchnorm(expected, data, fixed);
+
+  BatchNormPassOptions measured = fixed;
+  measured.channels_last.reset();
+  auto first = model_with_random_statistics("resnet18-cifar-w4", 6);
+  const BatchNormPass a = run_batchnorm_pass(first, data, measured);
+  CHECK(a.layout_source == "measured");
+  CHECK(a.channels_last_images_per_second > 0);
+  CHECK(a.contiguous_images_per_second > 0);
+  CHECK(a.channels_last == (a.channels_last_images_per_second >= a.contiguous_images_per_second));
+  CHECK(a.images == 40);
+  auto second = model_with_random_statistics("resnet18-cifar-w4", 6);
+  const BatchNormPass b = run_batchnorm_pass(second, data, measured);
+  CHECK(b.layout_source == "remembered");
+  CHECK(b.channels_last == a.channels_last);
+  const auto want = state_dict(*expected), got_a = state_dict(*first), got_b = state_dict(*second);
+  for (size_t i = 0; i < want.size(); ++i) {
+    INFO(want[i].first);
+    CHECK(torch::allclose(got_a[i].second.contiguous().to(torch::kDouble),
+                          want[i].second.to(torch::kDouble), 1e-4, 1e-5));
+    CHECK(torch::allclose(got_b[i].second.contiguous().to(torch::kDouble),
+                          want[i].second.to(torch::kDouble), 1e-4, 1e-5));
+  }
+}
+
 TEST_CASE("folding BatchNorm into the convolutions does not change the predictions") {
   const auto data = random_images(64);
   for (const char* arch : {"resnet18-cifar-w4", "resnet50-w4"}) {
@@ -144,10 +203,7 @@ TEST_CASE("the frozen engine predicts what the reference module does") {
 }
 
 TEST_CASE("auto measures the faster engine once per machine, remembers it, and --engine wins") {
-  TempDir cache;
-  const char* before = std::getenv("SWA_CACHE_DIR");
-  const std::string saved = before ? before : "";
-  setenv("SWA_CACHE_DIR", cache.path().c_str(), 1);
+  const CacheFolderForTest cache;
   const auto data = random_images(32);
   PredictOptions automatic;
   automatic.batch_size = 16;
@@ -179,14 +235,9 @@ TEST_CASE("auto measures the faster engine once per machine, remembers it, and -
   CHECK(overridden.engine == forced.engine);
   CHECK(overridden.engine_source == "--engine");
 
-  std::ofstream(cache.file("engine-choice.json")) << "{ not json";  // damaged: measured over
+  std::ofstream(cache.file("measured-choices.json")) << "{ not json";  // damaged: measured over
   auto fourth = model_with_random_statistics("resnet18-cifar-w4", 4);
   CHECK(predict(fourth, data.images, automatic).engine_source == "measured");
-  if (before) {
-    setenv("SWA_CACHE_DIR", saved.c_str(), 1);
-  } else {
-    unsetenv("SWA_CACHE_DIR");
-  }
 }
 
 TEST_CASE(

@@ -24,10 +24,8 @@ BatchNormSummary recompute_snapshot_batchnorm(const BatchNormRequest& req) {
   ImageSet images = load_cifar10(req.data, req.split);
   if (req.samples > 0)
     images = images.subset(seeded_subset(images.size(), req.samples, req.pass.seed));
-  const auto loaded_at = std::chrono::steady_clock::now();
-
-  const int64_t seen = recompute_batchnorm(loaded.model, images, req.pass);
-  const auto pass_end = std::chrono::steady_clock::now();
+  const BatchNormPass pass = run_batchnorm_pass(loaded.model, images, req.pass);
+  const int64_t seen = pass.images;
 
   StateDict state;
   for (const auto& [key, t] : state_dict(*loaded.model)) {
@@ -59,7 +57,11 @@ BatchNormSummary recompute_snapshot_batchnorm(const BatchNormRequest& req) {
   out.split = split_name(req.split);
   out.device = req.pass.device.str();
   out.images = seen;
-  out.pass_seconds = std::chrono::duration<double>(pass_end - loaded_at).count();
+  out.layout = pass.channels_last ? "channels_last" : "contiguous";
+  out.layout_source = pass.layout_source;
+  out.channels_last_images_per_second = pass.channels_last_images_per_second;
+  out.contiguous_images_per_second = pass.contiguous_images_per_second;
+  out.pass_seconds = pass.pass_seconds;
   out.images_per_second = out.pass_seconds > 0 ? static_cast<double>(seen) / out.pass_seconds : 0.0;
   out.total_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -1,17 +1,90 @@
 #include "lib/batchnorm/recompute_batchnorm.h"
 
+#include <chrono>
+
 #include "lib/data/image_batches.h"
+#include "lib/runtime/measured_choice.h"
 #include "lib/runtime/progress.h"
 
 namespace swa {
+namespace {
 
-int64_t recompute_batchnorm(ResNet& model, const ImageSet& data,
-                            const BatchNormPassOptions& options) {
+using Clock = std::chrono::steady_clock;
+
+void use_layout(ResNet& model, bool channels_last) {
+  if (channels_last) {
+    use_channels_last(*model);
+    return;
+  }
+  torch::NoGradGuard no_grad;
+  for (auto& p : model->parameters()) {
+    if (p.dim() == 4) p.set_data(p.contiguous());
+  }
+}
+
+torch::Tensor network_input(const torch::Tensor& batch_u8, bool channels_last) {
+  torch::Tensor x = normalize_cifar(batch_u8);
+  return channels_last ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
+}
+
+// Images per second of one train-mode forward of `batch` in a layout, after a warm-up forward.
+// It moves the running statistics, which the pass resets afterwards.
+double time_train_forward(ResNet& model, const torch::Tensor& batch, bool channels_last) {
+  use_layout(model, channels_last);
+  const torch::Tensor x = network_input(batch, channels_last);
+  model->forward(x);
+  const auto start = Clock::now();
+  model->forward(x);
+  const double s = std::chrono::duration<double>(Clock::now() - start).count();
+  return s > 0 ? static_cast<double>(batch.size(0)) / s : 0.0;
+}
+
+// Where the layout comes from (BatchNormPassOptions::channels_last), measuring it if need be.
+void choose_layout(ResNet& model, const torch::Tensor& images, const BatchNormPassOptions& options,
+                   BatchNormPass& out) {
+  if (options.channels_last) {
+    out.channels_last = *options.channels_last;
+    out.layout_source = "option";
+    return;
+  }
+  if (!options.device.is_cpu()) {
+    out.channels_last = true;
+    out.layout_source = options.device.str();
+    return;
+  }
+  const std::string key = machine_choice_key("batchnorm layout | " + model->spec().name() +
+                                             " | batch " + std::to_string(options.batch_size));
+  if (const auto known = remembered_choice(key)) {
+    out.channels_last = *known == "channels_last";
+    out.layout_source = "remembered";
+    return;
+  }
+  out.channels_last = true;
+  out.layout_source = "channels_last";
+  if (images.size(0) == 0) return;
+  const torch::Tensor batch = images.slice(0, 0, std::min(images.size(0), options.batch_size));
+  out.contiguous_images_per_second = time_train_forward(model, batch, false);
+  out.channels_last_images_per_second = time_train_forward(model, batch, true);
+  out.channels_last = out.channels_last_images_per_second >= out.contiguous_images_per_second;
+  out.layout_source = "measured";
+  remember_choice(key, out.channels_last ? "channels_last" : "contiguous",
+                  {{"channels_last_images_per_second", out.channels_last_images_per_second},
+                   {"contiguous_images_per_second", out.contiguous_images_per_second}});
+}
+
+}  // namespace
+
+BatchNormPass run_batchnorm_pass(ResNet& model, const ImageSet& data,
+                                 const BatchNormPassOptions& options) {
   TORCH_CHECK(options.batch_size > 0, "batch size must be positive");
   TORCH_CHECK(!model->folded(), "cannot re-estimate the statistics of a folded model");
   torch::NoGradGuard no_grad;
   model->to(options.device);
-  if (options.channels_last) use_channels_last(*model);
+  model->train();
+  const torch::Tensor images = data.images.to(options.device);
+  BatchNormPass out;
+  choose_layout(model, images, options, out);
+  use_layout(model, out.channels_last);
 
   using Momentum = std::decay_t<decltype(std::declval<torch::nn::BatchNormOptions>().momentum())>;
   std::vector<std::pair<torch::nn::BatchNorm2dImpl*, Momentum>> momenta;
@@ -23,11 +96,13 @@ int64_t recompute_batchnorm(ResNet& model, const ImageSet& data,
       momenta.emplace_back(bn, bn->options.momentum());
     }
   }
-  if (momenta.empty()) return 0;
+  if (momenta.empty()) {
+    model->eval();
+    return out;
+  }
 
-  const torch::Tensor images = data.images.to(options.device);
+  const auto start = Clock::now();
   auto generator = at::detail::createCPUGenerator(options.seed);
-  model->train();
   const int64_t n = images.size(0);
   Progress progress("batchnorm", n, options.progress);
   int64_t batches = 0;
@@ -38,15 +113,21 @@ int64_t recompute_batchnorm(ResNet& model, const ImageSet& data,
     for (auto& entry : momenta) entry.first->options.momentum(1.0 / static_cast<double>(batches));
     torch::Tensor batch = images.slice(0, begin, std::min(n, begin + options.batch_size));
     if (options.augment) batch = augment_crop_flip(batch, generator);
-    torch::Tensor x = normalize_cifar(batch);
-    if (options.channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
-    model->forward(x);
+    model->forward(network_input(batch, out.channels_last));
     progress.advance(batch.size(0));
   }
+  if (options.device.is_cuda()) torch::cuda::synchronize();
+  out.pass_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   progress.finish();
   for (auto& [bn, momentum] : momenta) bn->options.momentum(momentum);
   model->eval();
-  return n;
+  out.images = n;
+  return out;
+}
+
+int64_t recompute_batchnorm(ResNet& model, const ImageSet& images,
+                            const BatchNormPassOptions& options) {
+  return run_batchnorm_pass(model, images, options).images;
 }
 
 }  // namespace swa

@@ -5,6 +5,9 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <optional>
+#include <string>
+
 #include "lib/data/cifar10.h"
 #include "lib/models/resnet.h"
 
@@ -15,12 +18,26 @@ struct BatchNormPassOptions {
   bool augment = false;  // random crop + flip, as in training
   uint64_t seed = 0;     // for the augmentation
   torch::Device device = torch::kCPU;
-  bool channels_last = true;
+  // The layout of weights and activations. Unset: channels_last on CUDA; on the CPU the faster of
+  // the two, timed on one batch the first time an architecture runs at a batch size on this
+  // machine and remembered (lib/runtime/measured_choice.h). The statistics do not depend on it.
+  std::optional<bool> channels_last;
   bool progress = true;
 };
 
-// `images` may already live on options.device (then nothing is copied). Returns the number of
-// images seen. The model ends in eval mode, with its BatchNorm momenta restored.
+struct BatchNormPass {
+  int64_t images = 0;          // seen by the pass
+  bool channels_last = false;  // the layout it ran in
+  std::string layout_source;   // why: "option", the device, "measured", "remembered"
+  double channels_last_images_per_second = 0, contiguous_images_per_second = 0;  // if measured
+  double pass_seconds = 0;  // the pass alone, measuring the layout excluded
+};
+
+// `images` may already live on options.device (then nothing is copied). The model ends in eval
+// mode, with its BatchNorm momenta restored.
+BatchNormPass run_batchnorm_pass(ResNet& model, const ImageSet& images,
+                                 const BatchNormPassOptions& options);
+// run_batchnorm_pass(...).images
 int64_t recompute_batchnorm(ResNet& model, const ImageSet& images,
                             const BatchNormPassOptions& options);
 

@@ -6,6 +6,7 @@
 #include "formats/input_error.h"
 #include "lib/data/image_batches.h"
 #include "lib/inference/frozen_resnet.h"
+#include "lib/runtime/measured_choice.h"
 #include "lib/runtime/precision.h"
 #include "lib/runtime/progress.h"
 
@@ -66,8 +67,10 @@ Prediction predict(ResNet& model, const torch::Tensor& images_any, const Predict
       out.engine_source = options.device.str();
     } else {
       const std::string key = engine_choice_key(model->spec().name(), options.batch_size);
-      if (const auto known = remembered_engine(key)) {
-        out.engine = *known;
+      const auto known = remembered_choice(key);
+      const auto known_engine = known ? parse_engine(*known) : std::nullopt;
+      if (known_engine && *known_engine != InferenceEngine::kAuto) {
+        out.engine = *known_engine;
         out.engine_source = "remembered";
       } else if (n > 0) {  // measure both on the first batch; keep what was built
         frozen.emplace(*model);
@@ -78,7 +81,9 @@ Prediction predict(ResNet& model, const torch::Tensor& images_any, const Predict
                          ? InferenceEngine::kFrozen
                          : InferenceEngine::kReference;
         out.engine_source = "measured";
-        remember_engine(key, out.engine, out.timing);
+        remember_choice(key, engine_name(out.engine),
+                        {{"frozen_images_per_second", out.timing.frozen_images_per_second},
+                         {"reference_images_per_second", out.timing.reference_images_per_second}});
         if (out.engine == InferenceEngine::kReference) frozen.reset();
       } else {
         out.engine = InferenceEngine::kReference;

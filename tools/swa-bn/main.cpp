@@ -1,8 +1,10 @@
 // swa-bn: re-estimate BatchNorm statistics for a snapshot's weights (as update_bn does).
+#include <cstdio>
 #include <iostream>
 
 #include "lib/batchnorm/batchnorm_snapshot.h"
 #include "lib/runtime/device.h"
+#include "lib/runtime/measured_choice.h"
 #include "lib/runtime/threads.h"
 #include "tools/common/run_tool.h"
 #include "tools/common/shared_options.h"
@@ -39,6 +41,13 @@ without augmentation unless --augment. The output records bn_state=recomputed.)"
     req.pass.device = swa::resolve_device(flags.device);
     req.pass.progress = !flags.quiet;
     const swa::BatchNormSummary s = swa::recompute_snapshot_batchnorm(req);
+    if (!flags.quiet && s.layout_source == "measured") {
+      std::fprintf(stderr,
+                   "swa-bn: layout %s, measured on this machine (one batch: channels_last %.0f "
+                   "images/s, contiguous %.0f); remembered in %s\n",
+                   s.layout.c_str(), s.channels_last_images_per_second,
+                   s.contiguous_images_per_second, swa::measured_choices_file().c_str());
+    }
     if (!flags.quiet) {
       std::cerr << "swa-bn: " << s.images << " images on " << s.device << ", "
                 << static_cast<int64_t>(s.images_per_second) << " img/s -> " << s.output
@@ -51,6 +60,11 @@ without augmentation unless --augment. The output records bn_state=recomputed.)"
                       {"images", s.images},
                       {"split", s.split},
                       {"device", s.device},
+                      {"layout",
+                       {{"name", s.layout},
+                        {"chosen_by", s.layout_source},
+                        {"channels_last_images_per_second", s.channels_last_images_per_second},
+                        {"contiguous_images_per_second", s.contiguous_images_per_second}}},
                       {"pass_seconds", s.pass_seconds},
                       {"images_per_second", s.images_per_second},
                       {"total_seconds", s.total_seconds}},

@@ -3,9 +3,9 @@
 #include <cstdio>
 #include <iostream>
 
-#include "formats/cache_folder.h"
 #include "lib/evaluation/evaluate_snapshot.h"
 #include "lib/runtime/device.h"
+#include "lib/runtime/measured_choice.h"
 #include "lib/runtime/precision.h"
 #include "lib/runtime/threads.h"
 #include "tools/common/run_tool.h"
@@ -118,11 +118,10 @@ confusion matrix, images/s. Selection should use --split val; report --split tes
     if (evaluation.engine_source == "measured" && !flags.quiet) {
       std::fprintf(stderr,
                    "swa-eval: engine %s, measured on this machine (one batch: frozen %.0f "
-                   "images/s, reference %.0f); remembered in %s/engine-choice.json, --engine "
-                   "overrides\n",
+                   "images/s, reference %.0f); remembered in %s, --engine overrides\n",
                    evaluation.engine.c_str(), evaluation.engine_timing.frozen_images_per_second,
                    evaluation.engine_timing.reference_images_per_second,
-                   swa::cache_folder().c_str());
+                   swa::measured_choices_file().c_str());
     }
     nlohmann::json doc = to_json(evaluation);
     if (req.predict.precision != torch::kFloat) {
