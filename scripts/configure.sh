@@ -32,6 +32,10 @@ if [ -z "$torch_dir" ] && command -v python3 >/dev/null; then
   [ -n "$torch_dir" ] && echo "configure: LibTorch of python3's CUDA PyTorch: $torch_dir" >&2
 fi
 if [ -n "$deps" ]; then
+  [ -d "$deps/include" ] && [ -d "$deps/lib" ] || {
+    echo "configure: --deps-prefix $deps: no include/ and lib/ there (make it with scripts/bundle-deps.sh)" >&2
+    exit 1
+  }
   deps=$(cd "$deps" && pwd)
   cmake_args+=(-DHDF5_ROOT="$deps" -DOPENSSL_ROOT_DIR="$deps" -DZLIB_ROOT="$deps"
     "-DCMAKE_EXE_LINKER_FLAGS=-Wl,-rpath-link,$deps/lib -Wl,-rpath,$deps/lib")

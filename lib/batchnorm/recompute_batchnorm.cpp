@@ -27,16 +27,12 @@ torch::Tensor network_input(const torch::Tensor& batch_u8, bool channels_last) {
   return channels_last ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
 }
 
-// Images per second of one train-mode forward of `batch` in a layout, after a warm-up forward.
-// It moves the running statistics, which the pass resets afterwards.
+// Images per second of a train-mode forward of `batch` in a layout (after a warm-up forward). It
+// moves the running statistics, which the pass resets afterwards.
 double time_train_forward(ResNet& model, const torch::Tensor& batch, bool channels_last) {
   use_layout(model, channels_last);
   const torch::Tensor x = network_input(batch, channels_last);
-  model->forward(x);
-  const auto start = Clock::now();
-  model->forward(x);
-  const double s = std::chrono::duration<double>(Clock::now() - start).count();
-  return s > 0 ? static_cast<double>(batch.size(0)) / s : 0.0;
+  return images_per_second_after_warmup(batch.size(0), [&] { model->forward(x); });
 }
 
 // Where the layout comes from (BatchNormPassOptions::channels_last), measuring it if need be.
@@ -54,7 +50,8 @@ void choose_layout(ResNet& model, const torch::Tensor& images, const BatchNormPa
   }
   const std::string key = machine_choice_key("batchnorm layout | " + model->spec().name() +
                                              " | batch " + std::to_string(options.batch_size));
-  if (const auto known = remembered_choice(key)) {
+  const auto known = remembered_choice(key);
+  if (known && (*known == "channels_last" || *known == "contiguous")) {
     out.channels_last = *known == "channels_last";
     out.layout_source = "remembered";
     return;

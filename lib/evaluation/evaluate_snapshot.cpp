@@ -32,6 +32,17 @@ Evaluation evaluate_snapshot(const EvaluationRequest& req) {
   out.metrics = classification_metrics(prediction.logits, images.labels);
   out.images_per_second =
       out.forward_seconds > 0 ? static_cast<double>(images.size()) / out.forward_seconds : 0.0;
+  if (req.predict.precision != torch::kFloat) {  // the same model, already prepared
+    PredictOptions full = req.predict;
+    full.precision = torch::kFloat;
+    full.engine = InferenceEngine::kReference;
+    full.progress = false;
+    const Prediction reference = predict(loaded.model, images.images, full);
+    out.float32 = Evaluation::Float32Pass{
+        classification_metrics(reference.logits, images.labels),
+        reference.pass_seconds > 0 ? static_cast<double>(images.size()) / reference.pass_seconds
+                                   : 0.0};
+  }
   out.total_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;

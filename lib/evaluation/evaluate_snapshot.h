@@ -1,5 +1,6 @@
 // swa-eval's job: a snapshot's quality on a CIFAR-10 split (metrics, throughput, warnings).
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,13 @@ struct Evaluation {
   double images_per_second = 0;          // of the forward pass
   double total_seconds = 0;              // reading the model and the data included
   std::vector<std::string> warnings;     // e.g. averaged BatchNorm statistics
+  // Below float32 (PredictOptions::precision): a float32 pass over the same images with the same
+  // model, which says what the lower precision changed.
+  struct Float32Pass {
+    ClassificationMetrics metrics;
+    double images_per_second = 0;
+  };
+  std::optional<Float32Pass> float32;
 };
 
 // Throws InputError on unusable input.

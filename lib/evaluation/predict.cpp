@@ -12,20 +12,6 @@
 
 namespace swa {
 
-namespace {
-
-// Images per second of one timed call of `forward` on `batch`, after one warm-up call.
-template <typename Forward>
-double time_batch(Forward&& forward, const torch::Tensor& batch) {
-  forward(batch);
-  const auto start = std::chrono::steady_clock::now();
-  forward(batch);
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return s > 0 ? static_cast<double>(batch.size(0)) / s : 0.0;
-}
-
-}  // namespace
-
 Prediction predict(ResNet& model, const torch::Tensor& images_any, const PredictOptions& options) {
   TORCH_CHECK(options.batch_size > 0, "batch size must be positive");
   using Clock = std::chrono::steady_clock;
@@ -74,9 +60,12 @@ Prediction predict(ResNet& model, const torch::Tensor& images_any, const Predict
         out.engine_source = "remembered";
       } else if (n > 0) {  // measure both on the first batch; keep what was built
         frozen.emplace(*model);
-        out.timing.frozen_images_per_second = time_batch(frozen_forward, first_batch);
+        const int64_t count = first_batch.size(0);
+        out.timing.frozen_images_per_second =
+            images_per_second_after_warmup(count, [&] { frozen_forward(first_batch); });
         prepare_reference();
-        out.timing.reference_images_per_second = time_batch(reference_forward, first_batch);
+        out.timing.reference_images_per_second =
+            images_per_second_after_warmup(count, [&] { reference_forward(first_batch); });
         out.engine = out.timing.frozen_images_per_second >= out.timing.reference_images_per_second
                          ? InferenceEngine::kFrozen
                          : InferenceEngine::kReference;

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -41,6 +42,14 @@ std::string cpu_model_name() {
 std::string measured_choices_file() {
   const std::string folder = cache_folder();
   return folder.empty() ? "" : folder + "/measured-choices.json";
+}
+
+double images_per_second_after_warmup(int64_t images, const std::function<void()>& run) {
+  run();
+  const auto start = std::chrono::steady_clock::now();
+  run();
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return s > 0 ? static_cast<double>(images) / s : 0.0;
 }
 
 std::string machine_choice_key(const std::string& what) {

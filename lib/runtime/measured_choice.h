@@ -4,6 +4,8 @@
 // thread count and what was measured. Deleting the file measures again; a file that cannot be
 // read counts as empty, one that cannot be written is skipped.
 #pragma once
+#include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -19,5 +21,8 @@ void remember_choice(const std::string& key, const std::string& value,
                      const nlohmann::json& measured);
 // The file the choices are kept in ("" when there is no cache folder).
 std::string measured_choices_file();
+// What a choice is measured by: images per second of `run` (which processes `images` images),
+// timed on its second call (the first pays one-time set-up).
+double images_per_second_after_warmup(int64_t images, const std::function<void()>& run);
 
 }  // namespace swa

@@ -33,15 +33,14 @@ nlohmann::json to_json(const swa::Evaluation& e) {
           {"warnings", e.warnings}};
 }
 
-// --precision below float32: the change it makes, against a float32 pass over the same images.
-nlohmann::json precision_change(const swa::Evaluation& low, const swa::Evaluation& full,
-                                const std::string& precision) {
+// --precision below float32: what it changed against the float32 pass over the same images.
+nlohmann::json precision_change(const swa::Evaluation& e, const std::string& precision) {
   return {{"precision", precision},
-          {"float32_top1", full.metrics.top1},
-          {"float32_nll", full.metrics.nll},
-          {"float32_images_per_second", full.images_per_second},
-          {"top1_change", low.metrics.top1 - full.metrics.top1},
-          {"nll_change", low.metrics.nll - full.metrics.nll}};
+          {"float32_top1", e.float32->metrics.top1},
+          {"float32_nll", e.float32->metrics.nll},
+          {"float32_images_per_second", e.float32->images_per_second},
+          {"top1_change", e.metrics.top1 - e.float32->metrics.top1},
+          {"nll_change", e.metrics.nll - e.float32->metrics.nll}};
 }
 
 void print_table(const swa::Evaluation& e) {
@@ -108,9 +107,7 @@ confusion matrix, images/s. Selection should use --split val; report --split tes
     req.predict.batch_size = flags.batch_size;
     req.predict.device = swa::resolve_device(flags.device);
     req.predict.fold_batchnorm = !no_fold;
-    req.predict.engine = engine == "frozen"      ? swa::InferenceEngine::kFrozen
-                         : engine == "reference" ? swa::InferenceEngine::kReference
-                                                 : swa::InferenceEngine::kAuto;
+    req.predict.engine = swa::parse_engine(engine).value_or(swa::InferenceEngine::kAuto);
     req.predict.progress = !flags.quiet;
     req.predict.precision = swa::parse_precision(precision, "--precision");
     const swa::Evaluation evaluation = swa::evaluate_snapshot(req);
@@ -124,20 +121,16 @@ confusion matrix, images/s. Selection should use --split val; report --split tes
                    swa::measured_choices_file().c_str());
     }
     nlohmann::json doc = to_json(evaluation);
-    if (req.predict.precision != torch::kFloat) {
-      swa::EvaluationRequest full = req;
-      full.predict.precision = torch::kFloat;
-      full.predict.progress = false;
-      doc["precision_change"] =
-          precision_change(evaluation, swa::evaluate_snapshot(full), precision);
+    if (evaluation.float32) {
+      const nlohmann::json change = precision_change(evaluation, precision);
+      doc["precision_change"] = change;
       if (!flags.quiet) {
         std::fprintf(stderr,
                      "swa-eval: %s against float32 on the same images: top-1 %+.2f points, NLL "
                      "%+.4f (float32: %.2f %%, %.4f)\n",
-                     precision.c_str(), doc["precision_change"]["top1_change"].get<double>(),
-                     doc["precision_change"]["nll_change"].get<double>(),
-                     doc["precision_change"]["float32_top1"].get<double>(),
-                     doc["precision_change"]["float32_nll"].get<double>());
+                     precision.c_str(), change["top1_change"].get<double>(),
+                     change["nll_change"].get<double>(), change["float32_top1"].get<double>(),
+                     change["float32_nll"].get<double>());
       }
     }
     if (!flags.json.empty()) swa::emit_json(doc, flags.json);
