@@ -36,13 +36,16 @@ std::array<TemporarySlot, kSlots>& temporary_slots() {
   return slots;
 }
 
-int register_temporary(const std::string& path) {
-  if (path.size() >= kMaxPath) return -1;
+// Claims a slot holding `name_template` (mkstemp's "...XXXXXX"), live before the file exists:
+// the caller creates the file with mkstemp on the slot's own buffer, so a signal at any instant
+// finds the file's name there (or the template, which names no file). -1: no slot free.
+int register_temporary(const std::string& name_template) {
+  if (name_template.size() >= kMaxPath) return -1;
   for (int i = 0; i < kSlots; ++i) {
     auto& slot = temporary_slots()[static_cast<size_t>(i)];
     int expected = 0;
     if (slot.state.compare_exchange_strong(expected, 1)) {
-      std::memcpy(slot.path, path.c_str(), path.size() + 1);
+      std::memcpy(slot.path, name_template.c_str(), name_template.size() + 1);
       slot.state.store(2);
       return i;
     }
@@ -105,14 +108,18 @@ AtomicOutput::AtomicOutput(const std::string& final_path) : final_path_(final_pa
   // that the final rename stays on one file system.
   fs::path p(final_path);
   std::string temp = (p.parent_path() / ("." + p.filename().string() + ".tmp-XXXXXX")).string();
-  int fd = ::mkstemp(temp.data());
-  if (fd < 0)
+  slot_ = register_temporary(temp);
+  char* name = slot_ >= 0 ? temporary_slots()[static_cast<size_t>(slot_)].path : temp.data();
+  int fd = ::mkstemp(name);
+  if (fd < 0) {
+    const int error = errno;
+    release_temporary(slot_);
     throw InputError(final_path,
-                     std::string("cannot create a temporary file: ") + std::strerror(errno));
+                     std::string("cannot create a temporary file: ") + std::strerror(error));
+  }
   (void)::fchmod(fd, output_mode());
   ::close(fd);
-  temp_path_ = temp;
-  slot_ = register_temporary(temp_path_);
+  temp_path_ = name;
 }
 
 AtomicOutput::~AtomicOutput() {
