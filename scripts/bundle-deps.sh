@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Gathers the toolkit's non-torch dependencies (HDF5, OpenSSL, zlib, minizip, libdeflate, CLI11,
-# nlohmann-json, Catch2) from this Debian machine into one folder PREFIX/{include,lib}, with the
+# nlohmann-json, Catch2, Gloo's headers) from this Debian machine into one folder PREFIX/{include,lib}, with the
 # shared libraries they load (everything but glibc and the compiler's runtime), for a machine that
 # has a compiler and a CUDA PyTorch but no package manager to install them with (an offline GPU
 # node). There: `scripts/build.sh --deps-prefix PREFIX` builds against it and records the folder
@@ -16,7 +16,7 @@ mkdir -p "$prefix/include" "$prefix/lib"
 # Headers, each from where Debian puts it.
 cp -r /usr/include/hdf5/serial/. "$prefix/include/"
 cp -r /usr/include/CLI /usr/include/nlohmann /usr/include/openssl /usr/include/minizip \
-  /usr/include/catch2 "$prefix/include/"
+  /usr/include/catch2 /usr/include/gloo "$prefix/include/"
 cp /usr/include/"$arch"/openssl/*.h "$prefix/include/openssl/"
 cp /usr/include/libdeflate.h /usr/include/zlib.h /usr/include/zconf.h "$prefix/include/"
 mkdir -p "$prefix/lib/cmake"

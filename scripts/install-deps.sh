@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build
   libtorch-dev            # LibTorch 1.13 (CPU)
+  libgloo-dev             # headers of Gloo, the collectives LibTorch's c10d runs on (several ranks)
   libhdf5-dev             # HDF5, the native snapshot format
   libcli11-dev            # command-line parsing
   nlohmann-json3-dev      # JSON: metadata, --json, safetensors header

@@ -42,7 +42,7 @@ TEST_CASE("every saved training setting survives config.json and comes back on -
     CHECK(b.at(name) == value);
     ++checked;
   }
-  CHECK(checked == 17);  // 16 settings and the schedule
+  CHECK(checked == 18);  // 17 settings and the schedule
   CHECK(a.at("schedule").size() == 19);
 }
 

@@ -48,7 +48,7 @@ BatchNormSummary recompute_snapshot_batchnorm(const BatchNormRequest& req) {
       {"augment", req.pass.augment},
       {"batch_size", req.pass.batch_size},
       {"previous", previous}};
-  save_snapshot(req.output, meta, state);
+  if (Ranks::of(req.pass.ranks).leads()) save_snapshot(req.output, meta, state);
 
   BatchNormSummary out;
   out.input = req.input;

@@ -36,8 +36,8 @@ double time_train_forward(ResNet& model, const torch::Tensor& batch, bool channe
 }
 
 // Where the layout comes from (BatchNormPassOptions::channels_last), measuring it if need be.
-void choose_layout(ResNet& model, const torch::Tensor& images, const BatchNormPassOptions& options,
-                   BatchNormPass& out) {
+void choose_layout_here(ResNet& model, const torch::Tensor& images,
+                        const BatchNormPassOptions& options, BatchNormPass& out) {
   if (options.channels_last) {
     out.channels_last = *options.channels_last;
     out.layout_source = "option";
@@ -69,6 +69,45 @@ void choose_layout(ResNet& model, const torch::Tensor& images, const BatchNormPa
                    {"contiguous_images_per_second", out.contiguous_images_per_second}});
 }
 
+// With several ranks on the CPU, rank 0's choice for all.
+void choose_layout(ResNet& model, const torch::Tensor& images, const BatchNormPassOptions& options,
+                   const Ranks& ranks, BatchNormPass& out) {
+  if (!ranks.several() || options.channels_last || !options.device.is_cpu()) {
+    choose_layout_here(model, images, options, out);
+  } else if (ranks.leads()) {
+    choose_layout_here(model, images, options, out);
+    ranks.broadcast(out.channels_last ? 1 : 0, "choosing the layout");
+  } else {
+    out.channels_last = ranks.broadcast(0, "choosing the layout") != 0;
+    out.layout_source = "rank 0";
+  }
+}
+
+// Each rank's statistics average its own `batches` batches; the pass's average over all ranks'
+// batches is their sum weighted by batch count, divided by the total.
+void combine_ranks(const std::vector<torch::nn::BatchNorm2dImpl*>& layers, int64_t batches,
+                   const Ranks& ranks) {
+  std::vector<torch::Tensor> parts;
+  for (auto* bn : layers) {
+    parts.push_back(bn->running_mean.flatten());
+    parts.push_back(bn->running_var.flatten());
+  }
+  std::vector<torch::Tensor> shared{torch::cat(parts).to(torch::kDouble).mul_(batches),
+                                    torch::tensor({batches}, torch::kLong)};
+  ranks.sum(shared, "combining BatchNorm statistics");
+  const int64_t total = shared[1].item<int64_t>();
+  const torch::Tensor averaged = shared[0].div_(static_cast<double>(std::max<int64_t>(total, 1)));
+  int64_t offset = 0;
+  for (auto* bn : layers) {
+    for (auto* buffer : {&bn->running_mean, &bn->running_var}) {
+      const int64_t count = buffer->numel();
+      buffer->copy_(averaged.slice(0, offset, offset + count).view_as(*buffer));
+      offset += count;
+    }
+    bn->num_batches_tracked.fill_(total);
+  }
+}
+
 }  // namespace
 
 BatchNormPass run_batchnorm_pass(ResNet& model, const ImageSet& data,
@@ -79,8 +118,9 @@ BatchNormPass run_batchnorm_pass(ResNet& model, const ImageSet& data,
   model->to(options.device);
   model->train();
   const torch::Tensor images = data.images.to(options.device);
+  const Ranks& ranks = Ranks::of(options.ranks);
   BatchNormPass out;
-  choose_layout(model, images, options, out);
+  choose_layout(model, images, options, ranks, out);
   use_layout(model, out.channels_last);
 
   using Momentum = std::decay_t<decltype(std::declval<torch::nn::BatchNormOptions>().momentum())>;
@@ -102,16 +142,25 @@ BatchNormPass run_batchnorm_pass(ResNet& model, const ImageSet& data,
   auto generator = at::detail::createCPUGenerator(options.seed);
   const int64_t n = images.size(0);
   Progress progress("batchnorm", n, options.progress);
-  int64_t batches = 0;
-  for (int64_t begin = 0; begin < n; begin += options.batch_size) {
+  int64_t batches = 0;  // run here
+  for (int64_t begin = 0, b = 0; begin < n; begin += options.batch_size, ++b) {
+    torch::Tensor batch = images.slice(0, begin, std::min(n, begin + options.batch_size));
+    progress.advance(batch.size(0));
+    if (!ranks.owns_batch(b)) {  // another rank's: its draws are skipped as that rank takes them
+      if (options.augment) draw_crop_flip(batch.size(0), generator, torch::kCPU);
+      continue;
+    }
     // update_bn's cumulative average (momentum None: factor 1/k for the k-th batch), with the
     // factor given rather than read back from num_batches_tracked: no GPU wait per layer.
     ++batches;
     for (auto& entry : momenta) entry.first->options.momentum(1.0 / static_cast<double>(batches));
-    torch::Tensor batch = images.slice(0, begin, std::min(n, begin + options.batch_size));
     if (options.augment) batch = augment_crop_flip(batch, generator);
     model->forward(network_input(batch, out.channels_last));
-    progress.advance(batch.size(0));
+  }
+  if (ranks.several()) {
+    std::vector<torch::nn::BatchNorm2dImpl*> layers;
+    for (auto& entry : momenta) layers.push_back(entry.first);
+    combine_ranks(layers, batches, ranks);
   }
   if (options.device.is_cuda()) torch::cuda::synchronize();
   out.pass_seconds = std::chrono::duration<double>(Clock::now() - start).count();

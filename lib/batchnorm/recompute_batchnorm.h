@@ -9,6 +9,7 @@
 #include <string>
 
 #include "lib/data/cifar10.h"
+#include "lib/distributed/ranks.h"
 #include "lib/models/resnet.h"
 
 namespace swa {
@@ -23,6 +24,11 @@ struct BatchNormPassOptions {
   // machine and remembered (lib/runtime/measured_choice.h). The statistics do not depend on it.
   std::optional<bool> channels_last;
   bool progress = true;
+  // Several ranks (lib/distributed/ranks.h; null: Ranks::process()): each runs the batches it
+  // owns (batch b on rank b % size, the augmentation drawn as in one process) and the per-rank
+  // averages are combined, weighted by batch count: update_bn's result to float rounding. On the
+  // CPU rank 0 chooses the layout for all.
+  const Ranks* ranks = nullptr;
 };
 
 struct BatchNormPass {

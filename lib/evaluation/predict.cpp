@@ -42,9 +42,16 @@ Prediction predict(ResNet& model, const torch::Tensor& images_any, const Predict
     return frozen->forward(normalize_cifar(batch));
   };
 
+  const Ranks& ranks = Ranks::of(options.ranks);
   out.engine = options.engine;
   out.engine_source = "--engine";
-  if (options.engine == InferenceEngine::kAuto) {
+  // A measured choice is rank 0's, for all ranks.
+  const bool choice_of_rank_0 = options.engine == InferenceEngine::kAuto && ranks.several() &&
+                                full_precision && options.fold_batchnorm && options.device.is_cpu();
+  if (choice_of_rank_0 && !ranks.leads()) {
+    out.engine = static_cast<InferenceEngine>(ranks.broadcast(0, "choosing the engine"));
+    out.engine_source = "rank 0";
+  } else if (options.engine == InferenceEngine::kAuto) {
     if (!full_precision || !options.fold_batchnorm) {
       out.engine = InferenceEngine::kReference;
       out.engine_source = full_precision ? "--no-fold" : "precision";
@@ -79,6 +86,9 @@ Prediction predict(ResNet& model, const torch::Tensor& images_any, const Predict
       }
     }
   }
+  if (choice_of_rank_0 && ranks.leads()) {
+    ranks.broadcast(static_cast<int64_t>(out.engine), "choosing the engine");
+  }
   const bool use_frozen = out.engine == InferenceEngine::kFrozen;
   if (use_frozen && !frozen) frozen.emplace(*model);
   if (!use_frozen) prepare_reference();
@@ -92,16 +102,22 @@ Prediction predict(ResNet& model, const torch::Tensor& images_any, const Predict
   }
   const auto pass_start = Clock::now();
   out.setup_seconds = std::chrono::duration<double>(pass_start - setup_start).count();
-  std::vector<torch::Tensor> outputs;  // on the device until the end: no wait per batch
+  std::vector<std::pair<int64_t, torch::Tensor>> outputs;  // on the device until the end
   Progress progress("evaluate", n, options.progress);
-  for (int64_t begin = 0; begin < n; begin += options.batch_size) {
+  for (int64_t begin = 0, b = 0; begin < n; begin += options.batch_size, ++b) {
     const int64_t end = std::min(n, begin + options.batch_size);
-    outputs.push_back(forward(images.slice(0, begin, end)));
+    if (ranks.owns_batch(b)) outputs.emplace_back(begin, forward(images.slice(0, begin, end)));
     progress.advance(end - begin);
   }
-  if (gpu) torch::cuda::synchronize();
+  if (!ranks.several()) {
+    std::vector<torch::Tensor> all;
+    for (auto& [begin, logits] : outputs) all.push_back(logits);
+    out.logits = n > 0 ? torch::cat(all).to(torch::kCPU, torch::kFloat)
+                       : torch::zeros({0, model->num_classes()});
+  } else {
+    out.logits = ranks.assemble_rows(outputs, n, model->num_classes(), "gathering the logits");
+  }
   out.pass_seconds = std::chrono::duration<double>(Clock::now() - pass_start).count();
-  out.logits = torch::cat(outputs).to(torch::kCPU, torch::kFloat);
   progress.finish();
   return out;
 }

@@ -4,6 +4,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include "lib/distributed/ranks.h"
 #include "lib/inference/engine_choice.h"
 #include "lib/models/resnet.h"
 
@@ -24,6 +25,10 @@ struct PredictOptions {
   bool progress = true;
   // kBFloat16 / kHalf: autocast (lib/runtime/precision.h)
   torch::ScalarType precision = torch::kFloat;
+  // Several ranks (lib/distributed/ranks.h; null: Ranks::process()): each runs the batches it
+  // owns (batch b on rank b % size, so every image meets the same batch as in one process) and
+  // all end with every logit; on the CPU rank 0 chooses the engine for all.
+  const Ranks* ranks = nullptr;
 };
 
 struct Prediction {
@@ -32,7 +37,8 @@ struct Prediction {
   std::string engine_source;  // why: "--engine", "measured", "remembered", the device, "precision"
   EngineTiming timing;        // both engines' images/s, when measured
   double setup_seconds = 0;   // preparing the model: folding, the frozen graph, a GPU's warm-up
-  double pass_seconds = 0;    // the forward pass over the images, on a GPU to its last kernel
+  double pass_seconds = 0;    // the forward pass over the images, on a GPU to its last kernel,
+                              // with several ranks until every rank has every logit
 };
 
 // images: uint8 [N, 3, 32, 32] on any device. On a GPU one batch runs once before the timed

@@ -1,5 +1,6 @@
 #include "lib/models/resnet.h"
 
+#include "lib/distributed/sync_batchnorm.h"
 #include "lib/models/batchnorm_folding.h"
 
 namespace swa {
@@ -12,16 +13,26 @@ torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride) 
       torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false));
 }
 
+using Sync = std::shared_ptr<const BatchNormSync>;
+
+torch::Tensor batchnorm(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x,
+                        const BatchNormSync& sync) {
+  if (sync.ranks && bn.is_training()) return sync_batchnorm_forward(bn, x, *sync.ranks);
+  return bn.forward(x);
+}
+
 torch::Tensor conv_bn(torch::nn::Conv2d& conv, torch::nn::BatchNorm2d& bn, const torch::Tensor& x,
-                      bool folded) {
-  return folded ? conv(x) : bn(conv(x));
+                      bool folded, const Sync& sync) {
+  return folded ? conv(x) : batchnorm(*bn, conv(x), *sync);
 }
 
 // The projection shortcut is Sequential(conv, bn), as in torchvision; identity when null.
-torch::Tensor shortcut(torch::nn::Sequential& downsample, const torch::Tensor& x, bool folded) {
+torch::Tensor shortcut(torch::nn::Sequential& downsample, const torch::Tensor& x, bool folded,
+                       const Sync& sync) {
   if (downsample.is_empty()) return x;
-  if (!folded) return downsample->forward(x);
-  return downsample[0]->as<torch::nn::Conv2d>()->forward(x);
+  const torch::Tensor projected = downsample[0]->as<torch::nn::Conv2d>()->forward(x);
+  if (folded) return projected;
+  return batchnorm(*downsample[1]->as<torch::nn::BatchNorm2d>(), projected, *sync);
 }
 
 void fold_shortcut(torch::nn::Sequential& downsample) {
@@ -34,8 +45,10 @@ void fold_shortcut(torch::nn::Sequential& downsample) {
 // add run in place, as torchvision's (inplace=True, out += identity): less memory traffic.
 class BasicBlockImpl : public torch::nn::Module {
  public:
-  BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, torch::nn::Sequential downsample)
-      : conv1(register_module("conv1", conv(inplanes, planes, /*kernel=*/3, stride))),
+  BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, torch::nn::Sequential downsample,
+                 Sync sync)
+      : sync(std::move(sync)),
+        conv1(register_module("conv1", conv(inplanes, planes, /*kernel=*/3, stride))),
         bn1(register_module("bn1", torch::nn::BatchNorm2d(planes))),
         conv2(register_module("conv2", conv(planes, planes, /*kernel=*/3, /*stride=*/1))),
         bn2(register_module("bn2", torch::nn::BatchNorm2d(planes))),
@@ -44,9 +57,9 @@ class BasicBlockImpl : public torch::nn::Module {
   }
 
   torch::Tensor forward(const torch::Tensor& x) {
-    auto out = conv_bn(conv1, bn1, x, folded).relu_();
-    out = conv_bn(conv2, bn2, out, folded);
-    return out.add_(shortcut(downsample, x, folded)).relu_();
+    auto out = conv_bn(conv1, bn1, x, folded, sync).relu_();
+    out = conv_bn(conv2, bn2, out, folded, sync);
+    return out.add_(shortcut(downsample, x, folded, sync)).relu_();
   }
 
   void fold() {
@@ -57,6 +70,7 @@ class BasicBlockImpl : public torch::nn::Module {
   }
 
   bool folded = false;
+  Sync sync;
 
   // Declared in registration order: members are initialised, and so registered, in this order.
   torch::nn::Conv2d conv1;
@@ -70,8 +84,10 @@ TORCH_MODULE(BasicBlock);
 // torchvision's ResNet v1.5: the stride sits on the 3x3 convolution.
 class BottleneckImpl : public torch::nn::Module {
  public:
-  BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, torch::nn::Sequential downsample)
-      : conv1(register_module("conv1", conv(inplanes, planes, /*kernel=*/1, /*stride=*/1))),
+  BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, torch::nn::Sequential downsample,
+                 Sync sync)
+      : sync(std::move(sync)),
+        conv1(register_module("conv1", conv(inplanes, planes, /*kernel=*/1, /*stride=*/1))),
         bn1(register_module("bn1", torch::nn::BatchNorm2d(planes))),
         conv2(register_module("conv2", conv(planes, planes, /*kernel=*/3, stride))),
         bn2(register_module("bn2", torch::nn::BatchNorm2d(planes))),
@@ -83,10 +99,10 @@ class BottleneckImpl : public torch::nn::Module {
   }
 
   torch::Tensor forward(const torch::Tensor& x) {
-    auto out = conv_bn(conv1, bn1, x, folded).relu_();
-    out = conv_bn(conv2, bn2, out, folded).relu_();
-    out = conv_bn(conv3, bn3, out, folded);
-    return out.add_(shortcut(downsample, x, folded)).relu_();
+    auto out = conv_bn(conv1, bn1, x, folded, sync).relu_();
+    out = conv_bn(conv2, bn2, out, folded, sync).relu_();
+    out = conv_bn(conv3, bn3, out, folded, sync);
+    return out.add_(shortcut(downsample, x, folded, sync)).relu_();
   }
 
   void fold() {
@@ -98,6 +114,7 @@ class BottleneckImpl : public torch::nn::Module {
   }
 
   bool folded = false;
+  Sync sync;
 
   torch::nn::Conv2d conv1;
   torch::nn::BatchNorm2d bn1;
@@ -148,9 +165,9 @@ torch::nn::Sequential ResNetImpl::make_stage(int64_t planes, int blocks, int64_t
                                          torch::nn::BatchNorm2d(planes * expansion));
     }
     if (bottleneck) {
-      stage->push_back(Bottleneck(inplanes_, planes, s, downsample));
+      stage->push_back(Bottleneck(inplanes_, planes, s, downsample, sync_));
     } else {
-      stage->push_back(BasicBlock(inplanes_, planes, s, downsample));
+      stage->push_back(BasicBlock(inplanes_, planes, s, downsample, sync_));
     }
     inplanes_ = planes * expansion;
   }
@@ -170,7 +187,7 @@ void ResNetImpl::fold_batchnorm() {
 }
 
 torch::Tensor ResNetImpl::forward(torch::Tensor x) {
-  x = conv_bn(conv1, bn1, x, folded_).relu_();
+  x = conv_bn(conv1, bn1, x, folded_, sync_).relu_();
   if (spec_.stem == Stem::kImagenet) {
     x = torch::max_pool2d(x, /*kernel_size=*/3, /*stride=*/2, /*padding=*/1);
   }

@@ -8,6 +8,14 @@
 
 namespace swa {
 
+class Ranks;
+
+// Where training-mode BatchNorm takes its statistics: this process's batch (BatchNorm2d), or, with
+// ranks set, every rank's batch together (SyncBatchNorm, lib/distributed/sync_batchnorm.h).
+struct BatchNormSync {
+  const Ranks* ranks = nullptr;
+};
+
 class ResNetImpl : public torch::nn::Module {
  public:
   ResNetImpl(const ResNetSpec& spec, int64_t num_classes);
@@ -18,11 +26,14 @@ class ResNetImpl : public torch::nn::Module {
   void fold_batchnorm();
   bool folded() const { return folded_; }
   int64_t num_classes() const { return num_classes_; }
+  // Training-mode BatchNorm over all ranks' batches (null: this process's own, the default).
+  void synchronize_batchnorm(const Ranks* ranks) { sync_->ranks = ranks; }
 
  private:
   torch::nn::Sequential make_stage(int64_t planes, int blocks, int64_t stride);
 
   ResNetSpec spec_;
+  std::shared_ptr<BatchNormSync> sync_ = std::make_shared<BatchNormSync>();  // shared by blocks
   bool folded_ = false;
   int64_t num_classes_;
   int64_t inplanes_;

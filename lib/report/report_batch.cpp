@@ -51,7 +51,7 @@ ReportBatch run_report_batch(const ReportBatchRequest& req) {
       one.source = input;
       one.snapshots = expand_snapshot_inputs({snapshot_folder(input)});
       run.report = report_to_json(build_report(one));
-      write_report_files(run.report, dir);
+      if (req.write_files) write_report_files(run.report, dir);
       run.report_dir = out.several ? name : dir;
       if (req.on_report) req.on_report(run, dir);
     } catch (const InputError& e) {
@@ -62,7 +62,7 @@ ReportBatch run_report_batch(const ReportBatchRequest& req) {
     out.runs.push_back(std::move(run));
   }
   out.summary = batch_summary(out.runs, req.fail_if_worse);
-  if (out.several) {
+  if (out.several && req.write_files) {
     write_file_atomically((fs::path(req.output) / "summary.json").string(),
                           out.summary.dump(2) + "\n");
     write_file_atomically((fs::path(req.output) / "summary.md").string(),

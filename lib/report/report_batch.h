@@ -20,6 +20,9 @@ struct ReportBatchRequest {
   // failed with bad input (the batch goes on).
   std::function<void(const RunOutcome& run, const std::string& dir)> on_report;
   std::function<void(const RunOutcome& run)> on_error;
+  // false: compute every report but write no file (the ranks other than 0 of a distributed run,
+  // which share each report's passes).
+  bool write_files = true;
 };
 
 struct ReportBatch {

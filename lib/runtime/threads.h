@@ -3,7 +3,8 @@
 
 namespace swa {
 
-// n <= 0 means all cores. Returns the number of threads in use.
+// n <= 0 means all cores, shared among the ranks on this machine (LOCAL_WORLD_SIZE, set by
+// torchrun and swa-launch). Returns the number of threads in use.
 int set_compute_threads(int n);
 
 }  // namespace swa

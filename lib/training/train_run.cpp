@@ -18,6 +18,8 @@
 #include "formats/input_error.h"
 #include "formats/snapshot.h"
 #include "lib/data/image_batches.h"
+#include "lib/distributed/gradient_reducer.h"
+#include "lib/distributed/ranks.h"
 #include "lib/evaluation/classification_metrics.h"
 #include "lib/models/resnet.h"
 #include "lib/models/state_dict.h"
@@ -69,12 +71,26 @@ struct PendingSums {
     ++steps;
   }
   // Adds the pending sums to `stats`; false when a loss since the last read was not finite.
-  bool flush_into(EpochStats& stats) {
-    if (seen == 0) return true;
-    const double loss = loss_sum.item<double>();
+  // With several ranks, the sums over all ranks, and `stop` becomes the largest signal number any
+  // rank received (so all stop at the same step).
+  bool flush_into(EpochStats& stats, const Ranks& ranks, int& stop) {
+    if (steps == 0 && !ranks.several()) return true;  // ranks read back at the same steps
+    double loss = loss_sum.defined() ? loss_sum.item<double>() : 0.0;
+    int64_t hits = correct.defined() ? correct.item<int64_t>() : 0, count = seen;
+    if (ranks.several()) {
+      std::vector<torch::Tensor> sums{
+          torch::tensor({loss, static_cast<double>(hits), static_cast<double>(count)},
+                        torch::kDouble),
+          torch::tensor({static_cast<int64_t>(stop)}, torch::kLong)};
+      ranks.sum(sums, "summing the training loss");
+      loss = sums[0][0].item<double>();
+      hits = static_cast<int64_t>(sums[0][1].item<double>());
+      count = static_cast<int64_t>(sums[0][2].item<double>());
+      stop = static_cast<int>(std::min<int64_t>(sums[1].item<int64_t>(), 64));
+    }
     stats.loss_sum += loss;
-    stats.correct += correct.item<int64_t>();
-    stats.seen += seen;
+    stats.correct += hits;
+    stats.seen += count;
     *this = PendingSums{};
     return std::isfinite(loss);
   }
@@ -83,19 +99,29 @@ struct PendingSums {
 // On a GPU the loop reads its loss back every this many steps (on the CPU, every step).
 constexpr int64_t kLossCheckSteps = 50;
 
-Validation validate(ResNet& model, const ImageSet& val, const TrainConfig& c,
-                    torch::Device device) {
+// With several ranks each takes its batches (Ranks::owns_batch) and all end with every logit.
+Validation validate(ResNet& model, const ImageSet& val, const TrainConfig& c, torch::Device device,
+                    const Ranks& ranks) {
   if (val.size() == 0) return {};
   torch::NoGradGuard no_grad;
   model->eval();
-  std::vector<torch::Tensor> outs;
-  for (int64_t b = 0; b < val.size(); b += c.eval_batch_size) {
+  std::vector<std::pair<int64_t, torch::Tensor>> outs;
+  for (int64_t b = 0, k = 0; b < val.size(); b += c.eval_batch_size, ++k) {
+    if (!ranks.owns_batch(k)) continue;
     auto x = normalize_cifar(
         val.images.slice(0, b, std::min(val.size(), b + c.eval_batch_size)).to(device));
-    outs.push_back(model->forward(x).to(torch::kCPU, torch::kFloat));
+    outs.emplace_back(b, model->forward(x).to(torch::kCPU, torch::kFloat));
   }
   model->train();
-  const auto m = classification_metrics(torch::cat(outs), val.labels);
+  torch::Tensor logits;
+  if (ranks.several()) {
+    logits = ranks.assemble_rows(outs, val.size(), kCifarClasses, "validation");
+  } else {
+    std::vector<torch::Tensor> parts;
+    for (auto& [begin, part] : outs) parts.push_back(part);
+    logits = torch::cat(parts);
+  }
+  const auto m = classification_metrics(logits, val.labels);
   return {m.nll, m.top1};
 }
 
@@ -409,11 +435,13 @@ int64_t images_per_epoch(const TrainConfig& c) {
 }
 
 TrainSummary train(TrainConfig c, bool resume) {
+  const Ranks& ranks = Ranks::process();
+  const bool writes = ranks.leads();  // rank 0 writes the run folder; the others only read it
   const std::string last_path = (fs::path(c.run_dir) / "last.h5").string();
   const std::string config_path = (fs::path(c.run_dir) / "config.json").string();
-  if (!resume) fs::create_directories(c.run_dir);
+  if (!resume && writes) fs::create_directories(c.run_dir);
   std::optional<RunLock> lock;  // held until train() returns or throws
-  if (fs::is_directory(c.run_dir)) lock.emplace(c.run_dir);
+  if (writes && fs::is_directory(c.run_dir)) lock.emplace(c.run_dir);
   RunState run;
   if (resume) run = resume_run(c, last_path, config_path);
   resume = run.resumed;
@@ -438,10 +466,20 @@ TrainSummary train(TrainConfig c, bool resume) {
   const ImageSet val =
       c.data.validation_size > 0 ? load_cifar10(c.data, Split::kValidation) : ImageSet{};
   const int64_t n = train_set.size();
+  if (ranks.several()) {  // every rank needs images in every global batch
+    const int64_t last = n % c.batch_size;
+    if (c.batch_size < ranks.size() || (last != 0 && last < ranks.size())) {
+      throw InputError("--batch-size " + std::to_string(c.batch_size) + " over " +
+                       std::to_string(n) + " images leaves a batch of fewer images than the " +
+                       std::to_string(ranks.size()) +
+                       " ranks; choose a batch size (or --train-samples) for which every batch "
+                       "has at least one image per rank");
+    }
+  }
   c.schedule.iterations_per_epoch = iterations_per_epoch(n, c.batch_size);
   const LrSchedule schedule(c.schedule);  // refuses bad flags before any training
   const std::string log_path = (fs::path(c.run_dir) / "log.jsonl").string();
-  prepare_run_folder(c, resume, run.start_epoch, config_path, log_path);
+  if (writes) prepare_run_folder(c, resume, run.start_epoch, config_path, log_path);
 
   torch::manual_seed(c.seed);
   ResNet model = make_resnet(c.arch, kCifarClasses);
@@ -456,6 +494,20 @@ TrainSummary train(TrainConfig c, bool resume) {
                                                  .nesterov(c.nesterov)
                                                  .weight_decay(c.weight_decay));
   if (resume) restore_training_state(model, opt, run.saved, last_path, device);
+  GradientReducer reducer(model->parameters(), ranks);  // sums nothing in a single process
+  if (ranks.several()) {
+    std::vector<torch::Tensor> state = model->parameters();
+    for (const auto& buffer : model->buffers()) state.push_back(buffer);
+    ranks.broadcast(state, "broadcasting rank 0's weights");
+    if (c.sync_bn) model->synchronize_batchnorm(&ranks);
+  }
+  // Without --sync-bn each rank's running statistics follow its own images: rank 0's are the
+  // run's (as DDP's broadcast_buffers), given to all before validation and snapshots.
+  auto share_statistics = [&] {
+    if (!ranks.several() || c.sync_bn) return;
+    std::vector<torch::Tensor> buffers = model->buffers();
+    ranks.broadcast(buffers, "sharing rank 0's BatchNorm statistics");
+  };
   model->train();
   const auto images = train_set.images.to(device);
   const auto labels = train_set.labels.to(device);
@@ -487,21 +539,28 @@ TrainSummary train(TrainConfig c, bool resume) {
     EpochStats stats;
     PendingSums pending;
     auto read_back = [&] {
-      if (!pending.flush_into(stats)) {
+      int stop = ranks.several() ? stop_requested() : 0;  // with several ranks: all at once
+      if (!pending.flush_into(stats, ranks, stop)) {
         throw InputError("training diverged at epoch " + std::to_string(epoch + 1) + ", step " +
                          std::to_string(step) + " (loss is not finite): lower --lr");
       }
+      if (stop) throw interrupted(stop, c.run_dir, epoch);
     };
     Progress progress(
         "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c.schedule.epochs), n,
         c.progress);
     double lr = 0;
     for (int64_t b = 0; b < n; b += c.batch_size) {
-      if (const int signal = stop_requested()) throw interrupted(signal, c.run_dir, epoch);
-      const auto idx = order.slice(0, b, std::min(n, b + c.batch_size));
+      if (!ranks.several()) {
+        if (const int signal = stop_requested()) throw interrupted(signal, c.run_dir, epoch);
+      }
+      // This rank's contiguous part [lo, hi) of the global batch [b, b + global).
+      const int64_t global = std::min(n, b + c.batch_size) - b;
+      const int64_t lo = b + global * ranks.rank() / ranks.size();
+      const int64_t hi = b + global * (ranks.rank() + 1) / ranks.size();
+      const auto idx = order.slice(0, lo, hi);
       const auto batch = images.index_select(0, idx);
-      auto x = normalize_cifar(c.augment ? augment_crop_flip(batch, draws.slice(b, b + idx.size(0)))
-                                         : batch);
+      auto x = normalize_cifar(c.augment ? augment_crop_flip(batch, draws.slice(lo, hi)) : batch);
       if (cuda) x = x.contiguous(memory_format);
       const auto y = labels.index_select(0, idx);
       lr = schedule.at(step);
@@ -515,27 +574,37 @@ TrainSummary train(TrainConfig c, bool resume) {
             logits, y,
             torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(c.label_smoothing));
       }
+      // The part's mean loss weighted by its share: summed over ranks, the global batch's mean.
+      const torch::Tensor objective =
+          ranks.several() ? loss * (static_cast<double>(hi - lo) / static_cast<double>(global))
+                          : loss;
+      reducer.prepare();
       if (scaler) {
-        (loss * scaler->scale()).backward();
+        (objective * scaler->scale()).backward();
+        reducer.finish();
         if (scaler->unscale(params)) opt.step();
       } else {
-        loss.backward();
+        objective.backward();
+        reducer.finish();
         opt.step();
       }
       pending.add(loss, logits, y);
-      progress.advance(idx.size(0));
+      progress.advance(global);
       if (pending.steps >= check_every) read_back();
       if (schedule.is_cycle_end(step)) {
         read_back();
         ++cycle;
-        const auto v = validate(model, val, c, device);
+        share_statistics();
+        const auto v = validate(model, val, c, device, ranks);
         stop_if_diverging(stats, v, epoch);
         char name[32];
         std::snprintf(name, sizeof(name), "cycle-%04lld.h5", static_cast<long long>(cycle));
         ++step;
-        save_snapshot((fs::path(c.run_dir) / "snapshots" / name).string(),
-                      make_meta(epoch + 1, lr, stats, v, last_flags.to_json()),
-                      training_state(model, opt, false));
+        if (writes) {
+          save_snapshot((fs::path(c.run_dir) / "snapshots" / name).string(),
+                        make_meta(epoch + 1, lr, stats, v, last_flags.to_json()),
+                        training_state(model, opt, false));
+        }
         ++snapshots;
         continue;
       }
@@ -544,26 +613,35 @@ TrainSummary train(TrainConfig c, bool resume) {
     read_back();
     progress.finish();
 
-    const auto v = validate(model, val, c, device);
+    share_statistics();
+    const auto v = validate(model, val, c, device, ranks);
     stop_if_diverging(stats, v, epoch);
     const FitFlags fit = monitor.update(stats.loss(), stats.accuracy(), v.loss);
     last_flags = fit;
     const nlohmann::json flags = fit.to_json();
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const nlohmann::json line = epoch_log_line(epoch, step, lr, stats, v, fit, secs);
+    nlohmann::json line = epoch_log_line(epoch, step, lr, stats, v, fit, secs);
+    if (ranks.several()) {
+      line["ranks"] = ranks.size();
+      line["gradient_sum_wait_seconds"] = reducer.take_wait_seconds();  // not hidden by backward
+    }
     if (c.epoch_lines) print_epoch_line(epoch, c.schedule.epochs, lr, stats, v, fit);
     const auto meta = make_meta(epoch + 1, lr, stats, v, flags);
     if (std::isfinite(v.accuracy) && v.accuracy > best_val) {
       best_val = v.accuracy;
-      save_snapshot((fs::path(c.run_dir) / "best.h5").string(), meta,
-                    training_state(model, opt, false));
+      if (writes) {
+        save_snapshot((fs::path(c.run_dir) / "best.h5").string(), meta,
+                      training_state(model, opt, false));
+      }
     }
-    save_snapshot(last_path,
-                  resume_point_meta(meta, run_config, {epoch + 1, cycle, step, lr}, best_val,
-                                    monitor, scaler ? scaler->scale() : run.loss_scale),
-                  training_state(model, opt, true));
-    append_line(log_path, line);  // after last.h5: a resumed run rewrites from there
+    if (writes) {
+      save_snapshot(last_path,
+                    resume_point_meta(meta, run_config, {epoch + 1, cycle, step, lr}, best_val,
+                                      monitor, scaler ? scaler->scale() : run.loss_scale),
+                    training_state(model, opt, true));
+      append_line(log_path, line);  // after last.h5: a resumed run rewrites from there
+    }
     if (monitor.should_stop(c.early_stop_patience)) {
       stop_reason = "early stop: validation loss rose for " +
                     std::to_string(monitor.rising_epochs()) + " epochs";

@@ -5,7 +5,16 @@
 //                             rewritten atomically after every epoch
 //   log.jsonl                 one JSON object per epoch
 // Randomness (initial weights, shuffling, augmentation) derives from the seed and the epoch, so
-// a resumed run sees the same batches as an uninterrupted one. On CUDA the model and the batches
+// a resumed run sees the same batches as an uninterrupted one.
+// With several ranks (lib/distributed/ranks.h: torchrun, swa-launch, SLURM) the run is
+// data-parallel: rank 0's weights are broadcast at the start (and after --resume); every global
+// batch of --batch-size images (the same epoch order and augmentation draws as one process) is
+// split into contiguous per-rank parts; gradients are summed over ranks in buckets while backward
+// runs (lib/distributed/gradient_reducer.h), each rank's loss weighted by its share, so the step is
+// the single-process step; --sync-bn takes BatchNorm statistics over the global batch (then the
+// run equals a single-process one to float rounding), without it each rank's own part (as DDP) and
+// rank 0's running statistics are the run's; validation is shared out by batch; only rank 0
+// writes. --resume works with any number of ranks. On CUDA the model and the batches
 // are channels_last, cuDNN picks its fastest kernels by timing them (so a resumed run matches an
 // uninterrupted one to float tolerance there, not bit for bit), the data and the augmentation
 // draws stay on the GPU, and the loop reads the loss back only every kLossCheckSteps steps.
@@ -37,6 +46,7 @@ struct TrainConfig {
   int64_t eval_batch_size = 500;
   std::string device = "auto";
   std::string amp = "float32";  // float32 | bf16 | fp16 (autocast; fp16 with dynamic loss scaling)
+  bool sync_bn = false;         // several ranks: BatchNorm statistics over the whole global batch
   bool progress = true;         // a progress bar per epoch on stderr
   bool epoch_lines = true;      // a line per epoch on stderr (loss, accuracy, rate)
 
@@ -65,6 +75,7 @@ void for_each_train_field(Config& c, Visit&& visit) {
   visit("eval_batch_size", c.eval_batch_size);
   visit("device", c.device);
   visit("amp", c.amp);
+  visit("sync_bn", c.sync_bn);
 }
 
 // The configuration saved as `j` (TrainConfig::to_json) by a run being resumed; settings it

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "formats/input_error.h"
+#include "lib/distributed/peer_lost.h"
 #include "lib/runtime/buffer_reuse.h"
 #include "lib/runtime/signals.h"
 
@@ -23,6 +24,9 @@ int run_tool(CLI::App& app, int argc, char** argv, const std::function<int()>& b
   } catch (const Interrupted& e) {
     std::cerr << name << ": " << e.what() << "\n";
     return 128 + e.signal();
+  } catch (const PeerLost& e) {
+    std::cerr << name << ": error: " << e.what() << "\n";
+    return kExitPeerLost;
   } catch (const InputError& e) {
     std::cerr << name << ": error: " << e.what() << "\n";
     return kExitBadInput;

@@ -1,5 +1,6 @@
 // The one place where tools turn exceptions into messages and exit codes:
-//   0 ok, 1 bad input (InputError), 3 a quality gate failed, 4 internal error;
+//   0 ok, 1 bad input (InputError), 3 a quality gate failed, 4 internal error, 5 another rank of a
+//   distributed run was lost or never arrived (PeerLost, lib/distributed/peer_lost.h);
 //   CLI11's own codes (100-127) for usage errors; 128 + N after signal N (SIGINT: 130), whether
 //   the tool stopped at a safe point (swa-train) or was ended by it.
 #pragma once

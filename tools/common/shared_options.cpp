@@ -53,6 +53,20 @@ void add_batch_size_option(CLI::App& app, int64_t& batch_size) {
       ->check(CLI::PositiveNumber);
 }
 
+void add_distributed_options(CLI::App& app, DistributedOptions& options) {
+  app.add_option("--dist-backend", options.backend,
+                 "Collectives between ranks under torchrun, swa-launch or SLURM: auto or gloo")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "gloo", "nccl"}))
+      ->group("Several processes");
+  app.add_option("--dist-timeout", options.timeout_seconds,
+                 "Seconds to wait for every rank at the rendezvous and at each collective before "
+                 "giving up (exit 5)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber)
+      ->group("Several processes");
+}
+
 void add_state_dict_key_option(CLI::App& app) {
   app.add_option_function<std::string>(
       "--key", [](const std::string& path) { set_state_dict_key(path); },

@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "lib/distributed/rank_environment.h"
+
 namespace swa {
 
 // --threads N (default 0: all cores).
@@ -35,6 +37,9 @@ struct ImageToolFlags {
   bool quiet = false;
 };
 void add_image_tool_options(CLI::App& app, ImageToolFlags& flags, const std::string& split_help);
+// --dist-backend and --dist-timeout: how the ranks of a torchrun, swa-launch or SLURM job join
+// (lib/distributed/ranks.h); without such a launcher they change nothing.
+void add_distributed_options(CLI::App& app, DistributedOptions& options);
 // Writes `doc` to stdout ('-') or atomically to a file.
 void emit_json(const nlohmann::json& doc, const std::string& target);
 

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "lib/batchnorm/batchnorm_snapshot.h"
+#include "lib/distributed/ranks.h"
 #include "lib/runtime/device.h"
 #include "lib/runtime/measured_choice.h"
 #include "lib/runtime/threads.h"
@@ -33,12 +34,18 @@ without augmentation unless --augment. The output records bn_state=recomputed.)"
   app.add_flag("--augment", req.pass.augment, "Random crop + flip, as in training");
   app.add_option("--arch", req.arch_override, "Architecture, for files without metadata");
 
+  swa::DistributedOptions distributed;
+  swa::add_distributed_options(app, distributed);
+
   return swa::run_tool(app, argc, argv, [&] {
     swa::set_compute_threads(flags.threads);
+    // Under torchrun or swa-launch: every rank takes its share of the batches, rank 0 speaks
+    const swa::Ranks& ranks = swa::Ranks::join_from_environment(distributed);
+    if (!ranks.leads()) flags.quiet = true;
     req.data = {flags.data_dir, flags.validation_size};
     req.split = swa::parse_split(flags.split);
     req.pass.batch_size = flags.batch_size;
-    req.pass.device = swa::resolve_device(flags.device);
+    req.pass.device = ranks.local_device(swa::resolve_device(flags.device));
     req.pass.progress = !flags.quiet;
     const swa::BatchNormSummary s = swa::recompute_snapshot_batchnorm(req);
     if (!flags.quiet && s.layout_source == "measured") {
@@ -53,7 +60,7 @@ without augmentation unless --augment. The output records bn_state=recomputed.)"
                 << static_cast<int64_t>(s.images_per_second) << " img/s -> " << s.output
                 << " (bn_state=recomputed)\n";
     }
-    if (!flags.json.empty()) {
+    if (!flags.json.empty() && ranks.leads()) {
       swa::emit_json({{"input", s.input},
                       {"output", s.output},
                       {"arch", s.arch},

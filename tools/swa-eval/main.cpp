@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "lib/distributed/ranks.h"
 #include "lib/evaluation/evaluate_snapshot.h"
 #include "lib/runtime/device.h"
 #include "lib/runtime/measured_choice.h"
@@ -100,18 +101,25 @@ confusion matrix, images/s. Selection should use --split val; report --split tes
       ->capture_default_str()
       ->check(CLI::IsMember({"float32", "bf16", "fp16"}));
 
+  swa::DistributedOptions distributed;
+  swa::add_distributed_options(app, distributed);
+
   return swa::run_tool(app, argc, argv, [&] {
     swa::set_compute_threads(flags.threads);
+    // Under torchrun or swa-launch: every rank takes its share of the batches, rank 0 speaks
+    const swa::Ranks& ranks = swa::Ranks::join_from_environment(distributed);
+    if (!ranks.leads()) flags.quiet = true;
     req.data = {flags.data_dir, flags.validation_size};
     req.split = swa::parse_split(flags.split);
     req.predict.batch_size = flags.batch_size;
-    req.predict.device = swa::resolve_device(flags.device);
+    req.predict.device = ranks.local_device(swa::resolve_device(flags.device));
     req.predict.fold_batchnorm = !no_fold;
     req.predict.engine = swa::parse_engine(engine).value_or(swa::InferenceEngine::kAuto);
     req.predict.progress = !flags.quiet;
     req.predict.precision = swa::parse_precision(precision, "--precision");
     const swa::Evaluation evaluation = swa::evaluate_snapshot(req);
-    for (const auto& w : evaluation.warnings) std::cerr << "swa-eval: WARNING: " << w << "\n";
+    for (const auto& w : evaluation.warnings)
+      if (ranks.leads()) std::cerr << "swa-eval: WARNING: " << w << "\n";
     if (evaluation.engine_source == "measured" && !flags.quiet) {
       std::fprintf(stderr,
                    "swa-eval: engine %s, measured on this machine (one batch: frozen %.0f "
@@ -133,6 +141,7 @@ confusion matrix, images/s. Selection should use --split val; report --split tes
                      change["float32_nll"].get<double>());
       }
     }
+    if (!ranks.leads()) return swa::kExitOk;
     if (!flags.json.empty()) swa::emit_json(doc, flags.json);
     if (flags.json != "-" && !flags.quiet) print_table(evaluation);
     return swa::kExitOk;

@@ -9,6 +9,7 @@
 
 #include "formats/atomic_output.h"
 #include "formats/input_error.h"
+#include "lib/distributed/ranks.h"
 #include "lib/report/report_batch.h"
 #include "lib/runtime/device.h"
 #include "lib/runtime/threads.h"
@@ -81,8 +82,14 @@ Exit codes: 0 ok, 1 bad input (any folder), 3 --fail-if-worse gate failed, 4 int
   swa::add_threads_option(app, threads);
   swa::add_state_dict_key_option(app);
 
+  swa::DistributedOptions distributed;
+  swa::add_distributed_options(app, distributed);
+
   return swa::run_tool(app, argc, argv, [&] {
     swa::set_compute_threads(threads);
+    // Under torchrun or swa-launch every pass is shared out by batch; rank 0 speaks and writes.
+    const swa::Ranks& ranks = swa::Ranks::join_from_environment(distributed);
+    if (!ranks.leads()) quiet = true;
     swa::ReportRequest base;
     base.data = {data_dir, validation_size};
     base.bn_samples = bn_samples;
@@ -90,7 +97,7 @@ Exit codes: 0 ok, 1 bad input (any folder), 3 --fail-if-worse gate failed, 4 int
     base.evaluate_test = !no_test;
     base.scoring.batch_size = batch_size;
     base.scoring.bn_augment = !bn_plain;
-    base.scoring.device = swa::resolve_device(device);
+    base.scoring.device = ranks.local_device(swa::resolve_device(device));
     base.scoring.progress = !quiet && ::isatty(2);
     base.log_prefix = quiet ? "" : "swa-report";
     // An unwritable destination fails before hours of compute, not after.
@@ -106,15 +113,16 @@ Exit codes: 0 ok, 1 bad input (any folder), 3 --fail-if-worse gate failed, 4 int
     request.on_report = [&](const swa::RunOutcome& run, const std::string& dir) {
       if (!quiet) print_summary_line(run.report, dir);
     };
-    request.on_error = [](const swa::RunOutcome& run) {
-      std::cerr << "swa-report: error: " << run.error << "\n";
+    request.on_error = [&](const swa::RunOutcome& run) {
+      if (ranks.leads()) std::cerr << "swa-report: error: " << run.error << "\n";
     };
+    request.write_files = ranks.leads();
     const swa::ReportBatch result = swa::run_report_batch(request);
     const nlohmann::json& summary = result.summary;
     if (result.several && !quiet) {
       std::fprintf(stderr, "swa-report: summary in %s/summary.md\n", output.c_str());
     }
-    if (!json_target.empty()) {
+    if (!json_target.empty() && ranks.leads()) {
       nlohmann::json doc = summary;
       if (result.several) {
         doc["reports"] = nlohmann::json::array();
@@ -123,10 +131,12 @@ Exit codes: 0 ok, 1 bad input (any folder), 3 --fail-if-worse gate failed, 4 int
       swa::emit_json(result.several ? doc : result.runs.front().report, json_target);
     }
     for (const auto& source : summary.at("failed_gate")) {
-      std::fprintf(stderr,
-                   "swa-report: GATE FAILED: %s: SWA trails the best single snapshot by more than "
-                   "%.2f points\n",
-                   source.get<std::string>().c_str(), *fail_if_worse);
+      if (ranks.leads())
+        std::fprintf(
+            stderr,
+            "swa-report: GATE FAILED: %s: SWA trails the best single snapshot by more than "
+            "%.2f points\n",
+            source.get<std::string>().c_str(), *fail_if_worse);
     }
     if (!summary.at("errors").empty()) return swa::kExitBadInput;
     if (!summary.at("failed_gate").empty()) return swa::kExitGateFailed;

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "formats/input_error.h"
+#include "lib/distributed/ranks.h"
 #include "lib/runtime/signals.h"
 #include "lib/runtime/threads.h"
 #include "lib/training/train_run.h"
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   swa-train --data cifar10/ --out runs/tiny --arch resnet18-cifar-w8 --epochs 4 --swa-start 2
   swa-train --resume runs/ref          # after a crash: continue from the last completed epoch
   swa-train --print-schedule --epochs 12 --swa-start 6 --data cifar10/
+  swa-launch --nproc 2 swa-train --data cifar10/ --out runs/dp --sync-bn   # data-parallel
 
 RUN_DIR gets snapshots/cycle-NNNN.h5, best.h5 (best validation accuracy), last.h5 (resume
 state, rewritten each epoch) and log.jsonl (one line per epoch).)");
@@ -107,6 +109,11 @@ state, rewritten each epoch) and log.jsonl (one line per epoch).)");
   swa::add_device_option(app, c.device);
   swa::add_threads_option(app, threads);
   swa::add_quiet_option(app, quiet);
+  app.add_flag("--sync-bn", c.sync_bn,
+               "Several ranks: BatchNorm statistics over the whole global batch (SyncBatchNorm)")
+      ->group("Several processes");
+  swa::DistributedOptions distributed;
+  swa::add_distributed_options(app, distributed);
 
   return swa::run_tool(app, argc, argv, [&] {
     swa::set_compute_threads(threads);
@@ -115,7 +122,11 @@ state, rewritten each epoch) and log.jsonl (one line per epoch).)");
       at::globalContext().setDeterministicCuDNN(true);
       at::globalContext().setBenchmarkCuDNN(false);
     }
+    // Under torchrun, swa-launch or SLURM: data-parallel, one GPU per local rank, rank 0 speaks.
+    const swa::Ranks& ranks = swa::Ranks::join_from_environment(distributed);
+    if (!ranks.leads()) quiet = true;
     if (c.device == "auto") c.device = torch::cuda::is_available() ? "cuda" : "cpu";
+    if (c.device == "cuda") c.device = ranks.local_device(torch::kCUDA).str();
     c.progress = c.epoch_lines = !quiet;
     if (print_schedule) {
       s.iterations_per_epoch = swa::iterations_per_epoch(swa::images_per_epoch(c), c.batch_size);
