@@ -161,6 +161,15 @@ void Ranks::sum(std::vector<torch::Tensor>& tensors, const std::string& what) co
   });
 }
 
+void Ranks::maximum(std::vector<torch::Tensor>& tensors, const std::string& what) const {
+  if (!several()) return;
+  c10d::AllreduceOptions options;
+  options.reduceOp = c10d::ReduceOp::MAX;
+  run_collective(tensors, rank_, size_, timeout_, what, [&](std::vector<torch::Tensor>& one) {
+    return group_->collectives->allreduce(one, options);
+  });
+}
+
 void Ranks::broadcast(std::vector<torch::Tensor>& tensors, const std::string& what) const {
   if (!several()) return;
   run_collective(tensors, rank_, size_, timeout_, what, [&](std::vector<torch::Tensor>& one) {

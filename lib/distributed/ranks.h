@@ -48,6 +48,8 @@ class Ranks {
   // Collectives; every rank calls them in the same order. `what` names the step in messages.
   // Sums in place over ranks.
   void sum(std::vector<torch::Tensor>& tensors, const std::string& what) const;
+  // The largest value over ranks, in place.
+  void maximum(std::vector<torch::Tensor>& tensors, const std::string& what) const;
   // Rank 0's values, in place.
   void broadcast(std::vector<torch::Tensor>& tensors, const std::string& what) const;
   int64_t broadcast(int64_t value, const std::string& what) const;

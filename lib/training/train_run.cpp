@@ -78,15 +78,15 @@ struct PendingSums {
     double loss = loss_sum.defined() ? loss_sum.item<double>() : 0.0;
     int64_t hits = correct.defined() ? correct.item<int64_t>() : 0, count = seen;
     if (ranks.several()) {
-      std::vector<torch::Tensor> sums{
-          torch::tensor({loss, static_cast<double>(hits), static_cast<double>(count)},
-                        torch::kDouble),
-          torch::tensor({static_cast<int64_t>(stop)}, torch::kLong)};
+      std::vector<torch::Tensor> sums{torch::tensor(
+          {loss, static_cast<double>(hits), static_cast<double>(count)}, torch::kDouble)};
+      std::vector<torch::Tensor> signal{torch::tensor({static_cast<int64_t>(stop)}, torch::kLong)};
       ranks.sum(sums, "summing the training loss");
+      ranks.maximum(signal, "agreeing to stop");
       loss = sums[0][0].item<double>();
       hits = static_cast<int64_t>(sums[0][1].item<double>());
       count = static_cast<int64_t>(sums[0][2].item<double>());
-      stop = static_cast<int>(std::min<int64_t>(sums[1].item<int64_t>(), 64));
+      stop = static_cast<int>(signal[0].item<int64_t>());
     }
     stats.loss_sum += loss;
     stats.correct += hits;

@@ -97,6 +97,18 @@ check "2 ranks without --sync-bn differ (per-rank BatchNorm)" 0 "worst" -- \
 check "a 2-rank run resumed on one rank" 0 "" -- "$bin/swa-train" --resume "$work/t5" --epochs 2 --threads 1 -q
 check "the resumed run equals the one-process run" 0 "worst" -- \
   $compare "$work/t3/last.h5" "$work/t5/last.h5" 1e-4
+# SIGTERM to swa-launch: every rank gets it, all agree on the step to stop at (a collective), exit
+# 143 and say how to resume; the resumed run finishes.
+set -m
+"$bin/swa-launch" --nproc 2 "${train[@]:0:${#train[@]}-1}" --train-samples 960 --epochs 4 --out "$work/t6" >"$work/t6.out" 2>&1 &
+pid=$!
+set +m
+for _ in $(seq 600); do [ -f "$work/t6/last.h5" ] && break; sleep 0.05; done
+kill -TERM "$pid"; wait "$pid"; code=$?
+[ "$code" -eq 143 ] && grep -q "stopped by SIGTERM in epoch" "$work/t6.out"
+expect "SIGTERM to swa-launch: the ranks stop together, exit 143 (got $code: $(tail -1 "$work/t6.out"))" $?
+check "and the run resumes on one rank" 0 "" -- "$bin/swa-train" --resume "$work/t6" --threads 1 -q
+[ "$(wc -l < "$work/t6/log.jsonl")" -eq 4 ]; expect "the resumed run has a log line per epoch" $?
 check "a batch smaller than the ranks is refused" 1 "at least one image per rank" -- \
   "${launch[@]}" --nproc 3 "${train[@]}" --train-samples 49 --epochs 1 --out "$work/x-train"
 
