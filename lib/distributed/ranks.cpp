@@ -126,13 +126,45 @@ Ranks& Ranks::join_from_environment(const DistributedOptions& options) {
   return ranks;
 }
 
+PeerLost Ranks::lost_peer(const std::string& what, const std::string& detail) const {
+  const std::string me =
+      "rank " + std::to_string(rank_) + " of " + std::to_string(size_) + ": " + what + ": ";
+  const std::string why = " (" + first_line(detail) + "); its own message says why";
+  std::vector<int> missing;
+  try {
+    const std::string prefix = "swa/survived/";
+    group_->store->set(prefix + std::to_string(rank_), std::vector<uint8_t>{1});
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::min<std::chrono::milliseconds>(timeout_, std::chrono::seconds(3));
+    do {
+      missing.clear();
+      for (int r = 0; r < size_; ++r) {
+        if (!group_->store->check({prefix + std::to_string(r)})) missing.push_back(r);
+      }
+      if (missing.empty()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    } while (std::chrono::steady_clock::now() < deadline);
+  } catch (const std::exception&) {
+    if (rank_ != 0) return PeerLost(me + "rank 0 stopped (the rendezvous it serves is gone)" + why);
+  }
+  if (missing.empty()) {
+    return PeerLost(me + "another rank stopped, or did not answer within " + seconds(timeout_) +
+                    why);
+  }
+  std::string list;
+  for (const int r : missing) list += (list.empty() ? "" : ", ") + std::to_string(r);
+  return PeerLost(me + "rank" + (missing.size() > 1 ? "s " : " ") + list + " stopped, or " +
+                  (missing.size() > 1 ? "hang" : "hangs") + " (no answer within " +
+                  seconds(timeout_) + ")" + why);
+}
+
 namespace {
 
 // Runs collectives on host copies of `tensors` (started together, then awaited), then copies the
-// results back; errors become PeerLost naming the step.
+// results back; errors become PeerLost naming the step and the lost ranks.
 template <typename Start>
-void run_collective(std::vector<torch::Tensor>& tensors, int rank, int size,
-                    std::chrono::milliseconds timeout, const std::string& what, Start start) {
+void run_collective(std::vector<torch::Tensor>& tensors, const Ranks& ranks,
+                    const std::string& what, Start start) {
   std::vector<torch::Tensor> host;
   host.reserve(tensors.size());
   for (const auto& t : tensors) host.push_back(t.to(torch::kCPU).contiguous().clone());
@@ -144,9 +176,7 @@ void run_collective(std::vector<torch::Tensor>& tensors, int rank, int size,
     }
     for (auto& work : works) work->wait();
   } catch (const std::exception& e) {
-    throw PeerLost("rank " + std::to_string(rank) + " of " + std::to_string(size) + ": " + what +
-                   ": another rank stopped, or did not answer within " + seconds(timeout) + " (" +
-                   first_line(e.what()) + "); its own message says why");
+    throw ranks.lost_peer(what, e.what());
   }
   torch::NoGradGuard no_grad;  // parameters are filled in place
   for (size_t i = 0; i < tensors.size(); ++i) tensors[i].copy_(host[i]);
@@ -156,7 +186,7 @@ void run_collective(std::vector<torch::Tensor>& tensors, int rank, int size,
 
 void Ranks::sum(std::vector<torch::Tensor>& tensors, const std::string& what) const {
   if (!several()) return;
-  run_collective(tensors, rank_, size_, timeout_, what, [&](std::vector<torch::Tensor>& one) {
+  run_collective(tensors, *this, what, [&](std::vector<torch::Tensor>& one) {
     return group_->collectives->allreduce(one);
   });
 }
@@ -165,14 +195,14 @@ void Ranks::maximum(std::vector<torch::Tensor>& tensors, const std::string& what
   if (!several()) return;
   c10d::AllreduceOptions options;
   options.reduceOp = c10d::ReduceOp::MAX;
-  run_collective(tensors, rank_, size_, timeout_, what, [&](std::vector<torch::Tensor>& one) {
+  run_collective(tensors, *this, what, [&](std::vector<torch::Tensor>& one) {
     return group_->collectives->allreduce(one, options);
   });
 }
 
 void Ranks::broadcast(std::vector<torch::Tensor>& tensors, const std::string& what) const {
   if (!several()) return;
-  run_collective(tensors, rank_, size_, timeout_, what, [&](std::vector<torch::Tensor>& one) {
+  run_collective(tensors, *this, what, [&](std::vector<torch::Tensor>& one) {
     return group_->collectives->broadcast(one);
   });
 }
@@ -188,19 +218,16 @@ std::function<void()> Ranks::start_sum(torch::Tensor host, const std::string& wh
   if (!several()) return [] {};
   std::vector<torch::Tensor> one{host};
   c10::intrusive_ptr<c10d::Work> work;
-  const std::string failure = "rank " + std::to_string(rank_) + " of " + std::to_string(size_) +
-                              ": " + what + ": another rank stopped, or did not answer within " +
-                              seconds(timeout_);
   try {
     work = group_->collectives->allreduce(one);
   } catch (const std::exception& e) {
-    throw PeerLost(failure + " (" + first_line(e.what()) + ")");
+    throw lost_peer(what, e.what());
   }
-  return [work, failure] {
+  return [this, work, what] {
     try {
       work->wait();
     } catch (const std::exception& e) {
-      throw PeerLost(failure + " (" + first_line(e.what()) + "); its own message says why");
+      throw lost_peer(what, e.what());
     }
   };
 }

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/distributed/peer_lost.h"
 #include "lib/distributed/rank_environment.h"
 
 namespace swa {
@@ -39,6 +40,10 @@ class Ranks {
   int size() const { return size_; }
   bool several() const { return size_ > 1; }
   bool leads() const { return rank_ == 0; }  // prints summaries, writes outputs
+  // The error for a collective `what` that failed with `detail`: every surviving rank reports
+  // through the rendezvous store, and those that do not within a few seconds are named (the store
+  // lives in rank 0: when it is gone, rank 0 is).
+  PeerLost lost_peer(const std::string& what, const std::string& detail) const;
   // `device`, or with several ranks and a CUDA device without an index, the GPU of this local
   // rank (LOCAL_RANK modulo the GPUs there are).
   torch::Device local_device(torch::Device device) const;
