@@ -156,9 +156,10 @@ int launch_local_ranks(const LocalLaunch& launch) {
     result = code;
     stopping = true;
     if (launch.announce && running > 0) {
-      std::fprintf(stderr, "swa-launch: rank %d (pid %d) %s; stopping the other %d rank%s\n", rank,
-                   static_cast<int>(done), how_it_ended(status).c_str(), running,
-                   running == 1 ? "" : "s");
+      const std::string others =
+          running == 1 ? "the other rank" : "the other " + std::to_string(running) + " ranks";
+      std::fprintf(stderr, "swa-launch: rank %d (pid %d) %s; stopping %s\n", rank,
+                   static_cast<int>(done), how_it_ended(status).c_str(), others.c_str());
     } else if (launch.announce) {
       std::fprintf(stderr, "swa-launch: rank %d (pid %d) %s\n", rank, static_cast<int>(done),
                    how_it_ended(status).c_str());
