@@ -72,15 +72,15 @@ void choose_layout_here(ResNet& model, const torch::Tensor& images,
 // With several ranks on the CPU, rank 0's choice for all.
 void choose_layout(ResNet& model, const torch::Tensor& images, const BatchNormPassOptions& options,
                    const Ranks& ranks, BatchNormPass& out) {
-  if (!ranks.several() || options.channels_last || !options.device.is_cpu()) {
+  if (options.channels_last || !options.device.is_cpu()) {
     choose_layout_here(model, images, options, out);
-  } else if (ranks.leads()) {
-    choose_layout_here(model, images, options, out);
-    ranks.broadcast(out.channels_last ? 1 : 0, "choosing the layout");
-  } else {
-    out.channels_last = ranks.broadcast(0, "choosing the layout") != 0;
-    out.layout_source = "rank 0";
+    return;
   }
+  out.channels_last = ranks.rank_0_decides("choosing the layout", [&] {
+    choose_layout_here(model, images, options, out);
+    return static_cast<int64_t>(out.channels_last);
+  }) != 0;
+  if (!ranks.leads()) out.layout_source = "rank 0";
 }
 
 // Each rank's statistics average its own `batches` batches; the pass's average over all ranks'

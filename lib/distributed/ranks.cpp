@@ -214,6 +214,12 @@ int64_t Ranks::broadcast(int64_t value, const std::string& what) const {
   return one.front().item<int64_t>();
 }
 
+int64_t Ranks::rank_0_decides(const std::string& what,
+                              const std::function<int64_t()>& decide) const {
+  if (!several()) return decide();
+  return broadcast(leads() ? decide() : 0, what);
+}
+
 std::function<void()> Ranks::start_sum(torch::Tensor host, const std::string& what) const {
   if (!several()) return [] {};
   std::vector<torch::Tensor> one{host};
@@ -236,6 +242,7 @@ torch::Tensor Ranks::assemble_rows(const std::vector<std::pair<int64_t, torch::T
                                    int64_t total, int64_t columns, const std::string& what) const {
   torch::Tensor rows = torch::zeros({total, columns});
   for (const auto& [begin, part] : parts) rows.slice(0, begin, begin + part.size(0)).copy_(part);
+  if (!several()) return rows;
   std::vector<torch::Tensor> shared{rows};
   sum(shared, what);
   return rows;

@@ -58,13 +58,17 @@ class Ranks {
   // Rank 0's values, in place.
   void broadcast(std::vector<torch::Tensor>& tensors, const std::string& what) const;
   int64_t broadcast(int64_t value, const std::string& what) const;
+  // A choice made once for all: `decide` runs on rank 0 (on a single process, there), the others
+  // take its result.
+  int64_t rank_0_decides(const std::string& what, const std::function<int64_t()>& decide) const;
   void barrier(const std::string& what) const;
   // Starts summing `host` (a contiguous CPU tensor, kept alive by the caller) in place, in the
   // background; the returned function waits for it (throwing PeerLost). Calls start in the same
   // order on every rank.
   std::function<void()> start_sum(torch::Tensor host, const std::string& what) const;
-  // The rows [begin, begin + rows) each rank computed, in a [total, columns] float32 CPU tensor
-  // every rank ends with: the rows in place, zeros elsewhere, summed over ranks (exact).
+  // The rows [begin, begin + rows) each rank computed (on any device), in a [total, columns]
+  // float32 CPU tensor every rank ends with: the rows in place, zeros elsewhere, summed over ranks
+  // (exact). A single process has them all.
   torch::Tensor assemble_rows(const std::vector<std::pair<int64_t, torch::Tensor>>& parts,
                               int64_t total, int64_t columns, const std::string& what) const;
 

@@ -45,49 +45,45 @@ Prediction predict(ResNet& model, const torch::Tensor& images_any, const Predict
   const Ranks& ranks = Ranks::of(options.ranks);
   out.engine = options.engine;
   out.engine_source = "--engine";
-  // A measured choice is rank 0's, for all ranks.
-  const bool choice_of_rank_0 = options.engine == InferenceEngine::kAuto && ranks.several() &&
-                                full_precision && options.fold_batchnorm && options.device.is_cpu();
-  if (choice_of_rank_0 && !ranks.leads()) {
-    out.engine = static_cast<InferenceEngine>(ranks.broadcast(0, "choosing the engine"));
-    out.engine_source = "rank 0";
-  } else if (options.engine == InferenceEngine::kAuto) {
+  if (options.engine == InferenceEngine::kAuto) {
     if (!full_precision || !options.fold_batchnorm) {
       out.engine = InferenceEngine::kReference;
       out.engine_source = full_precision ? "--no-fold" : "precision";
     } else if (!options.device.is_cpu()) {
       out.engine = InferenceEngine::kReference;
       out.engine_source = options.device.str();
-    } else {
-      const std::string key = engine_choice_key(model->spec().name(), options.batch_size);
-      const auto known = remembered_choice(key);
-      const auto known_engine = known ? parse_engine(*known) : std::nullopt;
-      if (known_engine && *known_engine != InferenceEngine::kAuto) {
-        out.engine = *known_engine;
-        out.engine_source = "remembered";
-      } else if (n > 0) {  // measure both on the first batch; keep what was built
-        frozen.emplace(*model);
-        const int64_t count = first_batch.size(0);
-        out.timing.frozen_images_per_second =
-            images_per_second_after_warmup(count, [&] { frozen_forward(first_batch); });
-        prepare_reference();
-        out.timing.reference_images_per_second =
-            images_per_second_after_warmup(count, [&] { reference_forward(first_batch); });
-        out.engine = out.timing.frozen_images_per_second >= out.timing.reference_images_per_second
-                         ? InferenceEngine::kFrozen
-                         : InferenceEngine::kReference;
-        out.engine_source = "measured";
-        remember_choice(key, engine_name(out.engine),
-                        {{"frozen_images_per_second", out.timing.frozen_images_per_second},
-                         {"reference_images_per_second", out.timing.reference_images_per_second}});
-        if (out.engine == InferenceEngine::kReference) frozen.reset();
-      } else {
-        out.engine = InferenceEngine::kReference;
-      }
+    } else {  // measured or remembered on the CPU: rank 0's choice for all ranks
+      out.engine = static_cast<InferenceEngine>(ranks.rank_0_decides("choosing the engine", [&] {
+        const std::string key = engine_choice_key(model->spec().name(), options.batch_size);
+        const auto known = remembered_choice(key);
+        const auto known_engine = known ? parse_engine(*known) : std::nullopt;
+        if (known_engine && *known_engine != InferenceEngine::kAuto) {
+          out.engine = *known_engine;
+          out.engine_source = "remembered";
+        } else if (n > 0) {  // measure both on the first batch; keep what was built
+          frozen.emplace(*model);
+          const int64_t count = first_batch.size(0);
+          out.timing.frozen_images_per_second =
+              images_per_second_after_warmup(count, [&] { frozen_forward(first_batch); });
+          prepare_reference();
+          out.timing.reference_images_per_second =
+              images_per_second_after_warmup(count, [&] { reference_forward(first_batch); });
+          out.engine = out.timing.frozen_images_per_second >= out.timing.reference_images_per_second
+                           ? InferenceEngine::kFrozen
+                           : InferenceEngine::kReference;
+          out.engine_source = "measured";
+          remember_choice(
+              key, engine_name(out.engine),
+              {{"frozen_images_per_second", out.timing.frozen_images_per_second},
+               {"reference_images_per_second", out.timing.reference_images_per_second}});
+          if (out.engine == InferenceEngine::kReference) frozen.reset();
+        } else {
+          out.engine = InferenceEngine::kReference;
+        }
+        return static_cast<int64_t>(out.engine);
+      }));
+      if (!ranks.leads()) out.engine_source = "rank 0";
     }
-  }
-  if (choice_of_rank_0 && ranks.leads()) {
-    ranks.broadcast(static_cast<int64_t>(out.engine), "choosing the engine");
   }
   const bool use_frozen = out.engine == InferenceEngine::kFrozen;
   if (use_frozen && !frozen) frozen.emplace(*model);
@@ -109,14 +105,7 @@ Prediction predict(ResNet& model, const torch::Tensor& images_any, const Predict
     if (ranks.owns_batch(b)) outputs.emplace_back(begin, forward(images.slice(0, begin, end)));
     progress.advance(end - begin);
   }
-  if (!ranks.several()) {
-    std::vector<torch::Tensor> all;
-    for (auto& [begin, logits] : outputs) all.push_back(logits);
-    out.logits = n > 0 ? torch::cat(all).to(torch::kCPU, torch::kFloat)
-                       : torch::zeros({0, model->num_classes()});
-  } else {
-    out.logits = ranks.assemble_rows(outputs, n, model->num_classes(), "gathering the logits");
-  }
+  out.logits = ranks.assemble_rows(outputs, n, model->num_classes(), "gathering the logits");
   out.pass_seconds = std::chrono::duration<double>(Clock::now() - pass_start).count();
   progress.finish();
   return out;

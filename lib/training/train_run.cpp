@@ -110,18 +110,11 @@ Validation validate(ResNet& model, const ImageSet& val, const TrainConfig& c, to
     if (!ranks.owns_batch(k)) continue;
     auto x = normalize_cifar(
         val.images.slice(0, b, std::min(val.size(), b + c.eval_batch_size)).to(device));
-    outs.emplace_back(b, model->forward(x).to(torch::kCPU, torch::kFloat));
+    outs.emplace_back(b, model->forward(x));
   }
   model->train();
-  torch::Tensor logits;
-  if (ranks.several()) {
-    logits = ranks.assemble_rows(outs, val.size(), kCifarClasses, "validation");
-  } else {
-    std::vector<torch::Tensor> parts;
-    for (auto& [begin, part] : outs) parts.push_back(part);
-    logits = torch::cat(parts);
-  }
-  const auto m = classification_metrics(logits, val.labels);
+  const auto m = classification_metrics(
+      ranks.assemble_rows(outs, val.size(), kCifarClasses, "validation"), val.labels);
   return {m.nll, m.top1};
 }
 
