@@ -6,7 +6,10 @@ namespace swa {
 
 GradientReducer::GradientReducer(const std::vector<torch::Tensor>& parameters, const Ranks& ranks,
                                  int64_t bucket_bytes)
-    : parameters_(parameters), ranks_(ranks), bucket_of_(parameters.size(), -1) {
+    : parameters_(parameters),
+      ranks_(ranks),
+      bucket_of_(parameters.size(), -1),
+      slot_of_(parameters.size(), -1) {
   if (!ranks_.several()) return;
   int64_t capacity = std::min(kFirstBucketBytes, bucket_bytes);
   Bucket current;
@@ -24,6 +27,7 @@ GradientReducer::GradientReducer(const std::vector<torch::Tensor>& parameters, c
     current.parameters.push_back(i);
     current.offsets.push_back(size);
     bucket_of_[i] = static_cast<int64_t>(buckets_.size());
+    slot_of_[i] = static_cast<int64_t>(current.parameters.size()) - 1;
     size += parameters_[i].numel();
     if (size * static_cast<int64_t>(sizeof(float)) >= capacity) close();
   }
@@ -49,8 +53,7 @@ void GradientReducer::prepare() {
 void GradientReducer::on_gradient(int64_t parameter, const torch::Tensor& grad) {
   if (!armed_) return;
   Bucket& bucket = buckets_[bucket_of_[parameter]];
-  size_t slot = 0;
-  while (bucket.parameters[slot] != parameter) ++slot;
+  const int64_t slot = slot_of_[parameter];
   const int64_t numel = parameters_[parameter].numel();
   bucket.flat.slice(0, bucket.offsets[slot], bucket.offsets[slot] + numel)
       .copy_(grad.detach().reshape({-1}));

@@ -35,7 +35,6 @@ class GradientReducer {
   // each parameter's .grad to the sum over ranks.
   void finish();
 
-  int64_t buckets() const { return static_cast<int64_t>(buckets_.size()); }
   // Seconds finish() spent waiting for sums backward did not hide, since the last call.
   double take_wait_seconds();
 
@@ -53,7 +52,7 @@ class GradientReducer {
   std::vector<torch::Tensor> parameters_;
   const Ranks& ranks_;
   std::vector<Bucket> buckets_;
-  std::vector<int64_t> bucket_of_;  // per parameter
+  std::vector<int64_t> bucket_of_, slot_of_;  // per parameter: its bucket, its place there
   size_t next_to_start_ = 0;
   bool armed_ = false;
   double wait_seconds_ = 0;

@@ -248,10 +248,4 @@ torch::Tensor Ranks::assemble_rows(const std::vector<std::pair<int64_t, torch::T
   return rows;
 }
 
-void Ranks::barrier(const std::string& what) const {
-  if (!several()) return;
-  std::vector<torch::Tensor> none{torch::zeros({1})};
-  sum(none, what);
-}
-
 }  // namespace swa

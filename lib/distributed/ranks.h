@@ -36,7 +36,6 @@ class Ranks {
   static const Ranks& of(const Ranks* given) { return given ? *given : process(); }
 
   int rank() const { return rank_; }
-  int local_rank() const { return local_rank_; }  // on this machine: the GPU to take
   int size() const { return size_; }
   bool several() const { return size_ > 1; }
   bool leads() const { return rank_ == 0; }  // prints summaries, writes outputs
@@ -61,7 +60,6 @@ class Ranks {
   // A choice made once for all: `decide` runs on rank 0 (on a single process, there), the others
   // take its result.
   int64_t rank_0_decides(const std::string& what, const std::function<int64_t()>& decide) const;
-  void barrier(const std::string& what) const;
   // Starts summing `host` (a contiguous CPU tensor, kept alive by the caller) in place, in the
   // background; the returned function waits for it (throwing PeerLost). Calls start in the same
   // order on every rank.
