@@ -73,6 +73,13 @@ class CacheFolderForTest {
   std::string saved_;
 };
 
+// |a - b| / |b| over the whole tensor, in float64 (0 when both are zero).
+double relative_error(const torch::Tensor& a, const torch::Tensor& b) {
+  const torch::Tensor x = a.to(torch::kDouble), y = b.to(torch::kDouble);
+  const double norm = y.norm().item<double>(), diff = (x - y).norm().item<double>();
+  return norm > 0 ? diff / norm : diff;
+}
+
 ImageSet random_images(int64_t n) {
   return {torch::randint(0, 256, {n, 3, 32, 32}, torch::kLong).to(torch::kUInt8),
           torch::randint(0, 10, {n}, torch::kLong)};
@@ -86,7 +93,7 @@ TEST_CASE("BatchNorm re-estimation equals the cumulative average of per-batch st
   BatchNormPassOptions opts;
   opts.batch_size = 32;
   opts.progress = false;
-  opts.channels_last = false;
+  opts.layout = ActivationLayout::kContiguous;
   CHECK(recompute_batchnorm(model, data, opts) == 70);
 
   // Direct computation for the first BatchNorm: statistics of conv1's output per batch.
@@ -109,23 +116,55 @@ TEST_CASE("BatchNorm re-estimation equals the cumulative average of per-batch st
   CHECK_FALSE(model->is_training());
 }
 
-TEST_CASE("re-estimation with channels_last gives the same statistics") {
-  auto a = model_with_random_statistics("resnet18-cifar-w4", 2),
-       b = model_with_random_statistics("resnet18-cifar-w4", 2);
+TEST_CASE("re-estimation gives the same statistics in every layout") {
+  // Both stems (the imagenet one has a max pool), both block kinds, shortcut projections.
   const auto data = random_images(40);
-  BatchNormPassOptions opts;
-  opts.batch_size = 16;
-  opts.progress = false;
-  opts.channels_last = false;
-  recompute_batchnorm(a, data, opts);
-  opts.channels_last = true;
-  recompute_batchnorm(b, data, opts);
-  auto sa = state_dict(*a), sb = state_dict(*b);
-  for (size_t i = 0; i < sa.size(); ++i) {
-    INFO(sa[i].first);
-    CHECK(torch::allclose(sa[i].second.to(torch::kDouble),
-                          sb[i].second.contiguous().to(torch::kDouble), 1e-4, 1e-5));
+  for (const char* arch : {"resnet18-cifar-w4", "resnet50-w4"}) {
+    BatchNormPassOptions opts;
+    opts.batch_size = 16;
+    opts.progress = false;
+    opts.layout = ActivationLayout::kContiguous;
+    auto expected = model_with_random_statistics(arch, 2);
+    recompute_batchnorm(expected, data, opts);
+    const auto want = state_dict(*expected);
+    for (const ActivationLayout layout :
+         {ActivationLayout::kChannelsLast, ActivationLayout::kOneDnn}) {
+      INFO(arch << ", " << layout_name(layout));
+      auto model = model_with_random_statistics(arch, 2);
+      opts.layout = layout;
+      const BatchNormPass pass = run_batchnorm_pass(model, data, opts);
+      CHECK(pass.layout == layout);
+      CHECK(pass.layout_source == "option");
+      const auto got = state_dict(*model);
+      for (size_t i = 0; i < want.size(); ++i) {
+        INFO(want[i].first);
+        CHECK(relative_error(got[i].second, want[i].second) <= 1e-4);  // update_bn's bound
+      }
+      // The model is left as a module again: its own forward runs on dense tensors.
+      model->eval();
+      torch::NoGradGuard no_grad;
+      CHECK(model->forward(normalize_cifar(data.images.slice(0, 0, 4))).size(0) == 4);
+    }
   }
+}
+
+TEST_CASE("the layouts have names a user can give") {
+  for (const ActivationLayout layout : kActivationLayouts) {
+    CHECK(layout_named(layout_name(layout)) == layout);
+  }
+  CHECK(layout_named("onednn") == ActivationLayout::kOneDnn);
+  CHECK_FALSE(layout_named("nhwc").has_value());
+}
+
+TEST_CASE("a oneDNN-layout input without prepacked weights is refused, not run slowly") {
+  auto model = model_with_random_statistics("resnet18-cifar-w4", 3);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x = normalize_cifar(random_images(2).images).to_mkldnn();
+  CHECK_THROWS_WITH(model->forward(x), Catch::Contains("prepack_for_onednn"));
+  model->prepack_for_onednn();
+  CHECK(model->forward(x).size(1) == 10);
+  model->drop_onednn_weights();
+  CHECK_THROWS_WITH(model->forward(x), Catch::Contains("prepack_for_onednn"));
 }
 
 TEST_CASE("the statistics pass measures its layout once per machine and the statistics stay") {
@@ -136,23 +175,28 @@ TEST_CASE("the statistics pass measures its layout once per machine and the stat
   BatchNormPassOptions fixed;
   fixed.batch_size = 16;
   fixed.progress = false;
-  fixed.channels_last = false;
+  fixed.layout = ActivationLayout::kContiguous;
   auto expected = model_with_random_statistics("resnet18-cifar-w4", 6);
   recompute_batchnorm(expected, data, fixed);
 
   BatchNormPassOptions measured = fixed;
-  measured.channels_last.reset();
+  measured.layout.reset();
   auto first = model_with_random_statistics("resnet18-cifar-w4", 6);
   const BatchNormPass a = run_batchnorm_pass(first, data, measured);
   CHECK(a.layout_source == "measured");
-  CHECK(a.channels_last_images_per_second > 0);
-  CHECK(a.contiguous_images_per_second > 0);
-  CHECK(a.channels_last == (a.channels_last_images_per_second >= a.contiguous_images_per_second));
+  REQUIRE(a.measured_images_per_second.size() == 3);
+  for (const auto& [name, speed] : a.measured_images_per_second) {
+    INFO(name);
+    CHECK(layout_named(name).has_value());
+    CHECK(speed > 0);
+    CHECK(speed <= a.measured_images_per_second.at(layout_name(a.layout)));  // the fastest won
+  }
   CHECK(a.images == 40);
   auto second = model_with_random_statistics("resnet18-cifar-w4", 6);
   const BatchNormPass b = run_batchnorm_pass(second, data, measured);
   CHECK(b.layout_source == "remembered");
-  CHECK(b.channels_last == a.channels_last);
+  CHECK(b.layout == a.layout);
+  CHECK(b.measured_images_per_second.empty());
   const auto want = state_dict(*expected), got_a = state_dict(*first), got_b = state_dict(*second);
   for (size_t i = 0; i < want.size(); ++i) {
     INFO(want[i].first);

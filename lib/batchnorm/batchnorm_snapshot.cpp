@@ -57,10 +57,9 @@ BatchNormSummary recompute_snapshot_batchnorm(const BatchNormRequest& req) {
   out.split = split_name(req.split);
   out.device = req.pass.device.str();
   out.images = seen;
-  out.layout = pass.channels_last ? "channels_last" : "contiguous";
+  out.layout = layout_name(pass.layout);
   out.layout_source = pass.layout_source;
-  out.channels_last_images_per_second = pass.channels_last_images_per_second;
-  out.contiguous_images_per_second = pass.contiguous_images_per_second;
+  out.measured_images_per_second = pass.measured_images_per_second;
   out.pass_seconds = pass.pass_seconds;
   out.images_per_second = out.pass_seconds > 0 ? static_cast<double>(seen) / out.pass_seconds : 0.0;
   out.total_seconds =

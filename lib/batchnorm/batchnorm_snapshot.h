@@ -1,6 +1,7 @@
 // swa-bn's job: a snapshot in, the same weights with re-estimated BatchNorm statistics out
 // (bn_state = recomputed; provenance records the images used).
 #pragma once
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -21,10 +22,10 @@ struct BatchNormSummary {
   std::string input, output, arch, split, device;
   int64_t images = 0;                 // seen by the statistics pass
   std::string layout, layout_source;  // the pass's memory layout, and why (recompute_batchnorm.h)
-  double channels_last_images_per_second = 0, contiguous_images_per_second = 0;  // if measured
-  double pass_seconds = 0;                                                       // the pass alone
-  double images_per_second = 0;                                                  // of the pass
-  double total_seconds = 0;  // reading and writing included
+  std::map<std::string, double> measured_images_per_second;  // by layout name, if measured
+  double pass_seconds = 0;                                   // the pass alone
+  double images_per_second = 0;                              // of the pass
+  double total_seconds = 0;                                  // reading and writing included
 };
 
 // Throws InputError before writing anything when the input, the data or the output path is

@@ -11,75 +11,111 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-void use_layout(ResNet& model, bool channels_last) {
-  if (channels_last) {
+// Puts the model's weights in `layout`: 4-d parameters channels_last or contiguous, and for
+// kOneDnn the convolutions' prepacked copies besides (dropped by any other layout).
+void use_layout(ResNet& model, ActivationLayout layout) {
+  model->drop_onednn_weights();
+  if (layout == ActivationLayout::kChannelsLast) {
     use_channels_last(*model);
     return;
   }
-  torch::NoGradGuard no_grad;
-  for (auto& p : model->parameters()) {
-    if (p.dim() == 4) p.set_data(p.contiguous());
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : model->parameters()) {
+      if (p.dim() == 4) p.set_data(p.contiguous());
+    }
   }
+  if (layout == ActivationLayout::kOneDnn) model->prepack_for_onednn();
 }
 
-torch::Tensor network_input(const torch::Tensor& batch_u8, bool channels_last) {
-  torch::Tensor x = normalize_cifar(batch_u8);
-  return channels_last ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
+// The prepacked weights live only as long as the pass (the weights may change after it).
+class DropOneDnnWeightsAtExit {
+ public:
+  explicit DropOneDnnWeightsAtExit(ResNet& model) : model_(model) {}
+  DropOneDnnWeightsAtExit(const DropOneDnnWeightsAtExit&) = delete;
+  DropOneDnnWeightsAtExit& operator=(const DropOneDnnWeightsAtExit&) = delete;
+  ~DropOneDnnWeightsAtExit() { model_->drop_onednn_weights(); }
+
+ private:
+  ResNet& model_;
+};
+
+torch::Tensor network_input(const torch::Tensor& batch_u8, ActivationLayout layout) {
+  const torch::Tensor x = normalize_cifar(batch_u8);
+  switch (layout) {
+    case ActivationLayout::kChannelsLast:
+      return x.contiguous(torch::MemoryFormat::ChannelsLast);
+    case ActivationLayout::kOneDnn:
+      return x.contiguous().to_mkldnn();
+    case ActivationLayout::kContiguous:
+      break;
+  }
+  return x;
 }
 
-// Images per second of a train-mode forward of `batch` in a layout (after a warm-up forward). It
-// moves the running statistics, which the pass resets afterwards.
-double time_train_forward(ResNet& model, const torch::Tensor& batch, bool channels_last) {
-  use_layout(model, channels_last);
-  const torch::Tensor x = network_input(batch, channels_last);
-  return images_per_second_after_warmup(batch.size(0), [&] { model->forward(x); });
-}
-
-// Where the layout comes from (BatchNormPassOptions::channels_last), measuring it if need be.
+// Where the layout comes from (BatchNormPassOptions::layout), measuring it if need be.
 void choose_layout_here(ResNet& model, const torch::Tensor& images,
                         const BatchNormPassOptions& options, BatchNormPass& out) {
-  if (options.channels_last) {
-    out.channels_last = *options.channels_last;
+  if (options.layout) {
+    out.layout = *options.layout;
     out.layout_source = "option";
     return;
   }
   if (!options.device.is_cpu()) {
-    out.channels_last = true;
+    out.layout = ActivationLayout::kChannelsLast;
     out.layout_source = options.device.str();
     return;
   }
-  const std::string key = machine_choice_key("batchnorm layout | " + model->spec().name() +
-                                             " | batch " + std::to_string(options.batch_size));
+  std::string candidates;
+  for (const ActivationLayout layout : kActivationLayouts) {
+    candidates += std::string(candidates.empty() ? "" : "/") + layout_name(layout);
+  }
+  const std::string key =
+      machine_choice_key("batchnorm layout among " + candidates + " | " + model->spec().name() +
+                         " | batch " + std::to_string(options.batch_size));
   const auto known = remembered_choice(key);
-  if (known && (*known == "channels_last" || *known == "contiguous")) {
-    out.channels_last = *known == "channels_last";
+  if (known && layout_named(*known)) {
+    out.layout = *layout_named(*known);
     out.layout_source = "remembered";
     return;
   }
-  out.channels_last = true;
-  out.layout_source = "channels_last";
+  out.layout = ActivationLayout::kChannelsLast;
+  out.layout_source = "default (no images to measure)";
   if (images.size(0) == 0) return;
+  // Train-mode forwards of one batch in each layout. They move the running statistics, which the
+  // pass resets afterwards.
   const torch::Tensor batch = images.slice(0, 0, std::min(images.size(0), options.batch_size));
-  out.contiguous_images_per_second = time_train_forward(model, batch, false);
-  out.channels_last_images_per_second = time_train_forward(model, batch, true);
-  out.channels_last = out.channels_last_images_per_second >= out.contiguous_images_per_second;
+  torch::Tensor x;
+  const std::vector<double> speeds = images_per_second_in_turn(
+      batch.size(0), std::size(kActivationLayouts), kMeasuredRounds,
+      [&](size_t) { model->forward(x); },
+      [&](size_t i) {
+        use_layout(model, kActivationLayouts[i]);
+        x = network_input(batch, kActivationLayouts[i]);
+      });
+  double best = -1;
+  for (size_t i = 0; i < speeds.size(); ++i) {
+    out.measured_images_per_second[layout_name(kActivationLayouts[i])] = speeds[i];
+    if (speeds[i] > best) {
+      best = speeds[i];
+      out.layout = kActivationLayouts[i];
+    }
+  }
   out.layout_source = "measured";
-  remember_choice(key, out.channels_last ? "channels_last" : "contiguous",
-                  {{"channels_last_images_per_second", out.channels_last_images_per_second},
-                   {"contiguous_images_per_second", out.contiguous_images_per_second}});
+  remember_choice(key, layout_name(out.layout), out.measured_images_per_second);
 }
 
 // With several ranks on the CPU, rank 0's choice for all.
 void choose_layout(ResNet& model, const torch::Tensor& images, const BatchNormPassOptions& options,
                    const Ranks& ranks, BatchNormPass& out) {
-  if (options.channels_last || !options.device.is_cpu()) {
+  if (options.layout || !options.device.is_cpu()) {
     choose_layout_here(model, images, options, out);
     return;
   }
-  out.channels_last = ranks.rank_0_decides("choosing the layout", [&] {
+  out.layout = static_cast<ActivationLayout>(ranks.rank_0_decides("choosing the layout", [&] {
     choose_layout_here(model, images, options, out);
-    return static_cast<int64_t>(out.channels_last);
-  }) != 0;
+    return static_cast<int64_t>(out.layout);
+  }));
   if (!ranks.leads()) out.layout_source = "rank 0";
 }
 
@@ -110,6 +146,25 @@ void combine_ranks(const std::vector<torch::nn::BatchNorm2dImpl*>& layers, int64
 
 }  // namespace
 
+const char* layout_name(ActivationLayout layout) {
+  switch (layout) {
+    case ActivationLayout::kContiguous:
+      return "contiguous";
+    case ActivationLayout::kChannelsLast:
+      return "channels_last";
+    case ActivationLayout::kOneDnn:
+      return "onednn";
+  }
+  return "unknown";
+}
+
+std::optional<ActivationLayout> layout_named(const std::string& name) {
+  for (const ActivationLayout layout : kActivationLayouts) {
+    if (name == layout_name(layout)) return layout;
+  }
+  return std::nullopt;
+}
+
 BatchNormPass run_batchnorm_pass(ResNet& model, const ImageSet& data,
                                  const BatchNormPassOptions& options) {
   TORCH_CHECK(options.batch_size > 0, "batch size must be positive");
@@ -120,8 +175,11 @@ BatchNormPass run_batchnorm_pass(ResNet& model, const ImageSet& data,
   const torch::Tensor images = data.images.to(options.device);
   const Ranks& ranks = Ranks::of(options.ranks);
   BatchNormPass out;
+  TORCH_CHECK(options.device.is_cpu() || options.layout != ActivationLayout::kOneDnn,
+              "the onednn layout runs on the CPU only");
+  const DropOneDnnWeightsAtExit drop_prepacked(model);
   choose_layout(model, images, options, ranks, out);
-  use_layout(model, out.channels_last);
+  use_layout(model, out.layout);
 
   using Momentum = std::decay_t<decltype(std::declval<torch::nn::BatchNormOptions>().momentum())>;
   std::vector<std::pair<torch::nn::BatchNorm2dImpl*, Momentum>> momenta;
@@ -155,7 +213,7 @@ BatchNormPass run_batchnorm_pass(ResNet& model, const ImageSet& data,
     ++batches;
     for (auto& entry : momenta) entry.first->options.momentum(1.0 / static_cast<double>(batches));
     if (options.augment) batch = augment_crop_flip(batch, generator);
-    model->forward(network_input(batch, out.channels_last));
+    model->forward(network_input(batch, out.layout));
   }
   if (ranks.several()) {
     std::vector<torch::nn::BatchNorm2dImpl*> layers;

@@ -5,6 +5,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -14,15 +15,29 @@
 
 namespace swa {
 
+// The memory layout a statistics pass runs in; the statistics do not depend on it (tested).
+enum class ActivationLayout {
+  kContiguous,    // NCHW, as PyTorch stores tensors by default
+  kChannelsLast,  // NHWC weights and activations
+  kOneDnn,        // CPU only: oneDNN's blocked layout, convolution weights prepacked once
+                  // (ResNetImpl::prepack_for_onednn)
+};
+inline constexpr ActivationLayout kActivationLayouts[] = {
+    ActivationLayout::kContiguous, ActivationLayout::kChannelsLast, ActivationLayout::kOneDnn};
+// "contiguous", "channels_last", "onednn"
+const char* layout_name(ActivationLayout layout);
+// The layout of that name, if any.
+std::optional<ActivationLayout> layout_named(const std::string& name);
+
 struct BatchNormPassOptions {
   int64_t batch_size = 500;
   bool augment = false;  // random crop + flip, as in training
   uint64_t seed = 0;     // for the augmentation
   torch::Device device = torch::kCPU;
-  // The layout of weights and activations. Unset: channels_last on CUDA; on the CPU the faster of
-  // the two, timed on one batch the first time an architecture runs at a batch size on this
-  // machine and remembered (lib/runtime/measured_choice.h). The statistics do not depend on it.
-  std::optional<bool> channels_last;
+  // Unset: channels_last on CUDA; on the CPU the fastest of the three, timed on one batch the
+  // first time an architecture runs at a batch size on this machine and remembered
+  // (lib/runtime/measured_choice.h).
+  std::optional<ActivationLayout> layout;
   bool progress = true;
   // Several ranks (lib/distributed/ranks.h; null: Ranks::process()): each runs the batches it
   // owns (batch b on rank b % size, the augmentation drawn as in one process) and the per-rank
@@ -32,10 +47,11 @@ struct BatchNormPassOptions {
 };
 
 struct BatchNormPass {
-  int64_t images = 0;          // seen by the pass
-  bool channels_last = false;  // the layout it ran in
-  std::string layout_source;   // why: "option", the device, "measured", "remembered"
-  double channels_last_images_per_second = 0, contiguous_images_per_second = 0;  // if measured
+  int64_t images = 0;                                       // seen by the pass
+  ActivationLayout layout = ActivationLayout::kContiguous;  // the layout it ran in
+  std::string layout_source;  // why: "option", the device, "measured", "remembered", "rank 0"
+  // Images per second of one train-mode batch in each layout, by layout name, if measured.
+  std::map<std::string, double> measured_images_per_second;
   double pass_seconds = 0;  // the pass alone, measuring the layout excluded
 };
 

@@ -62,12 +62,13 @@ Prediction predict(ResNet& model, const torch::Tensor& images_any, const Predict
           out.engine_source = "remembered";
         } else if (n > 0) {  // measure both on the first batch; keep what was built
           frozen.emplace(*model);
-          const int64_t count = first_batch.size(0);
-          out.timing.frozen_images_per_second =
-              images_per_second_after_warmup(count, [&] { frozen_forward(first_batch); });
           prepare_reference();
-          out.timing.reference_images_per_second =
-              images_per_second_after_warmup(count, [&] { reference_forward(first_batch); });
+          const std::vector<double> speeds = images_per_second_in_turn(
+              first_batch.size(0), 2, kMeasuredRounds, [&](size_t engine) {
+                engine == 0 ? frozen_forward(first_batch) : reference_forward(first_batch);
+              });
+          out.timing.frozen_images_per_second = speeds[0];
+          out.timing.reference_images_per_second = speeds[1];
           out.engine = out.timing.frozen_images_per_second >= out.timing.reference_images_per_second
                            ? InferenceEngine::kFrozen
                            : InferenceEngine::kReference;

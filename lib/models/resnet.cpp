@@ -13,24 +13,43 @@ torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride) 
       torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false));
 }
 
-using Sync = std::shared_ptr<const BatchNormSync>;
+using Sync = std::shared_ptr<const ForwardSettings>;
+
+// Every convolution here pads by half its kernel (conv() above).
+std::vector<int64_t> padding_of(const torch::nn::Conv2dImpl& conv) {
+  const torch::IntArrayRef kernel = conv.options.kernel_size();
+  return {kernel[0] / 2, kernel[1] / 2};
+}
+
+// An input in oneDNN's layout meets its prepacked weights; any other goes through the module.
+torch::Tensor convolve(torch::nn::Conv2dImpl& conv, const torch::Tensor& x,
+                       const ForwardSettings& settings) {
+  if (!x.is_mkldnn()) return conv.forward(x);
+  const auto packed = settings.onednn_weights.find(&conv);
+  TORCH_CHECK(packed != settings.onednn_weights.end(),
+              "a oneDNN-layout input needs the model's prepack_for_onednn() first");
+  return at::mkldnn_convolution(x, packed->second, conv.bias, padding_of(conv),
+                                conv.options.stride(), conv.options.dilation(),
+                                conv.options.groups());
+}
 
 torch::Tensor batchnorm(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x,
-                        const BatchNormSync& sync) {
-  if (sync.ranks && bn.is_training()) return sync_batchnorm_forward(bn, x, *sync.ranks);
+                        const ForwardSettings& settings) {
+  if (settings.ranks && bn.is_training()) return sync_batchnorm_forward(bn, x, *settings.ranks);
   return bn.forward(x);
 }
 
 torch::Tensor conv_bn(torch::nn::Conv2d& conv, torch::nn::BatchNorm2d& bn, const torch::Tensor& x,
                       bool folded, const Sync& sync) {
-  return folded ? conv(x) : batchnorm(*bn, conv(x), *sync);
+  const torch::Tensor y = convolve(*conv, x, *sync);
+  return folded ? y : batchnorm(*bn, y, *sync);
 }
 
 // The projection shortcut is Sequential(conv, bn), as in torchvision; identity when null.
 torch::Tensor shortcut(torch::nn::Sequential& downsample, const torch::Tensor& x, bool folded,
                        const Sync& sync) {
   if (downsample.is_empty()) return x;
-  const torch::Tensor projected = downsample[0]->as<torch::nn::Conv2d>()->forward(x);
+  const torch::Tensor projected = convolve(*downsample[0]->as<torch::nn::Conv2d>(), x, *sync);
   if (folded) return projected;
   return batchnorm(*downsample[1]->as<torch::nn::BatchNorm2d>(), projected, *sync);
 }
@@ -165,9 +184,9 @@ torch::nn::Sequential ResNetImpl::make_stage(int64_t planes, int blocks, int64_t
                                          torch::nn::BatchNorm2d(planes * expansion));
     }
     if (bottleneck) {
-      stage->push_back(Bottleneck(inplanes_, planes, s, downsample, sync_));
+      stage->push_back(Bottleneck(inplanes_, planes, s, downsample, settings_));
     } else {
-      stage->push_back(BasicBlock(inplanes_, planes, s, downsample, sync_));
+      stage->push_back(BasicBlock(inplanes_, planes, s, downsample, settings_));
     }
     inplanes_ = planes * expansion;
   }
@@ -187,13 +206,28 @@ void ResNetImpl::fold_batchnorm() {
 }
 
 torch::Tensor ResNetImpl::forward(torch::Tensor x) {
-  x = conv_bn(conv1, bn1, x, folded_, sync_).relu_();
+  x = conv_bn(conv1, bn1, x, folded_, settings_).relu_();
   if (spec_.stem == Stem::kImagenet) {
     x = torch::max_pool2d(x, /*kernel_size=*/3, /*stride=*/2, /*padding=*/1);
   }
   x = layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
-  x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
-  return fc(x);
+  x = torch::adaptive_avg_pool2d(x, {1, 1});
+  if (x.is_mkldnn()) x = x.to_dense();
+  return fc(x.flatten(1));
+}
+
+void ResNetImpl::prepack_for_onednn() {
+  TORCH_CHECK(!folded_, "prepack_for_onednn: give it the model before BatchNorm folding");
+  torch::NoGradGuard no_grad;
+  settings_->onednn_weights.clear();
+  for (auto& m : modules(/*include_self=*/false)) {
+    if (auto* conv = m->as<torch::nn::Conv2d>()) {
+      TORCH_CHECK(conv->weight.device().is_cpu(), "oneDNN weights are for the CPU");
+      settings_->onednn_weights[conv] = at::mkldnn_reorder_conv2d_weight(
+          conv->weight.contiguous().to_mkldnn(), padding_of(*conv), conv->options.stride(),
+          conv->options.dilation(), conv->options.groups());
+    }
+  }
 }
 
 ResNet make_resnet(const std::string& arch, int64_t num_classes) {

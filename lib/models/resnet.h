@@ -4,16 +4,21 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <unordered_map>
+
 #include "lib/models/architecture.h"
 
 namespace swa {
 
 class Ranks;
 
-// Where training-mode BatchNorm takes its statistics: this process's batch (BatchNorm2d), or, with
-// ranks set, every rank's batch together (SyncBatchNorm, lib/distributed/sync_batchnorm.h).
-struct BatchNormSync {
+// How the layers run, shared by the model and its blocks. Where training-mode BatchNorm takes its
+// statistics: this process's batch (BatchNorm2d), or, with ranks set, every rank's batch together
+// (SyncBatchNorm, lib/distributed/sync_batchnorm.h). And each convolution's weights in oneDNN's
+// layout, while ResNetImpl::prepack_for_onednn() holds them.
+struct ForwardSettings {
   const Ranks* ranks = nullptr;
+  std::unordered_map<const torch::nn::Conv2dImpl*, torch::Tensor> onednn_weights;
 };
 
 class ResNetImpl : public torch::nn::Module {
@@ -27,13 +32,21 @@ class ResNetImpl : public torch::nn::Module {
   bool folded() const { return folded_; }
   int64_t num_classes() const { return num_classes_; }
   // Training-mode BatchNorm over all ranks' batches (null: this process's own, the default).
-  void synchronize_batchnorm(const Ranks* ranks) { sync_->ranks = ranks; }
+  void synchronize_batchnorm(const Ranks* ranks) { settings_->ranks = ranks; }
+  // For passes without gradients on the CPU (the BatchNorm statistics pass, train mode): every
+  // convolution's weights reordered once into oneDNN's blocked layout ("prepacked", as
+  // torch.utils.mkldnn does), so that forward, given an input made with .to_mkldnn(), keeps the
+  // activations in that layout from layer to layer and never reorders a weight again; the logits
+  // come back dense. The weights must not change until drop_onednn_weights(). Not for a folded
+  // model.
+  void prepack_for_onednn();
+  void drop_onednn_weights() { settings_->onednn_weights.clear(); }
 
  private:
   torch::nn::Sequential make_stage(int64_t planes, int blocks, int64_t stride);
 
   ResNetSpec spec_;
-  std::shared_ptr<BatchNormSync> sync_ = std::make_shared<BatchNormSync>();  // shared by blocks
+  std::shared_ptr<ForwardSettings> settings_ = std::make_shared<ForwardSettings>();  // and blocks'
   bool folded_ = false;
   int64_t num_classes_;
   int64_t inplanes_;

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -44,12 +45,21 @@ std::string measured_choices_file() {
   return folder.empty() ? "" : folder + "/measured-choices.json";
 }
 
-double images_per_second_after_warmup(int64_t images, const std::function<void()>& run) {
-  run();
-  const auto start = std::chrono::steady_clock::now();
-  run();
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return s > 0 ? static_cast<double>(images) / s : 0.0;
+std::vector<double> images_per_second_in_turn(int64_t images, size_t candidates, int rounds,
+                                              const std::function<void(size_t)>& run,
+                                              const std::function<void(size_t)>& prepare) {
+  std::vector<double> best(candidates, 0.0);
+  for (int round = -1; round < rounds; ++round) {  // round -1: the warm-up
+    for (size_t i = 0; i < candidates; ++i) {
+      if (prepare) prepare(i);
+      const auto start = std::chrono::steady_clock::now();
+      run(i);
+      const double s =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (round >= 0 && s > 0) best[i] = std::max(best[i], static_cast<double>(images) / s);
+    }
+  }
+  return best;
 }
 
 std::string machine_choice_key(const std::string& what) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace swa {
 
@@ -21,8 +22,14 @@ void remember_choice(const std::string& key, const std::string& value,
                      const nlohmann::json& measured);
 // The file the choices are kept in ("" when there is no cache folder).
 std::string measured_choices_file();
-// What a choice is measured by: images per second of `run` (which processes `images` images),
-// timed on its second call (the first pays one-time set-up).
-double images_per_second_after_warmup(int64_t images, const std::function<void()>& run);
+// What a choice is measured by: the images per second of each of `candidates`, where run(i) puts
+// candidate i to work on `images` images. Each runs once to warm up (one-time set-up), then
+// `rounds` times in turn, so that a busy moment of a shared machine slows all alike; each keeps
+// its fastest round. prepare(i), if given, runs untimed before each of candidate i's runs (to put
+// its layout in place).
+inline constexpr int kMeasuredRounds = 2;  // timed rounds per candidate, after the warm-up
+std::vector<double> images_per_second_in_turn(int64_t images, size_t candidates, int rounds,
+                                              const std::function<void(size_t)>& run,
+                                              const std::function<void(size_t)>& prepare = {});
 
 }  // namespace swa

@@ -10,6 +10,12 @@ make_cifar "$work/cifar"
 check "swa-bn help" 0 "update_bn" -- "$bin/swa-bn" --help
 check "swa-bn writes recomputed statistics" 0 "bn_state=recomputed" -- \
   "$bin/swa-bn" "$work/swa.h5" --data "$work/cifar" --samples 1000 -o "$work/bn.pt"
+check "swa-bn --layout onednn runs in oneDNN's layout and says so" 0 '"chosen_by": "option"' -- \
+  "$bin/swa-bn" "$work/swa.h5" --data "$work/cifar" --samples 500 --layout onednn -o "$work/bn-onednn.pt" --json -
+check "swa-bn's JSON names the layout" 0 '"name": "onednn"' -- \
+  "$bin/swa-bn" "$work/swa.h5" --data "$work/cifar" --samples 500 --layout onednn -o "$work/bn-onednn.pt" --json -
+check "an unknown layout is refused by the parser" 105 "--layout: nhwc not in" -- \
+  "$bin/swa-bn" "$work/swa.h5" --data "$work/cifar" --layout nhwc -o "$work/x.pt"
 /usr/bin/python3 -c "import torch,sys; sd=torch.load(sys.argv[1]); torch.save(dict(sd), sys.argv[2])" "$work/bn.pt" "$work/bare.pt" 2>/dev/null || true
 check "swa-eval warns about averaged statistics" 0 "WARNING: BatchNorm statistics" -- \
   "$bin/swa-eval" "$work/swa.h5" --data "$work/cifar" --split val --val-size 1000
