@@ -3,7 +3,8 @@
 # full-size ResNet-50 (imagenet stem, random weights), real CIFAR-10 from prepare.sh, against
 # Python PyTorch on the same checkpoint and images (bench/py_bn_eval.py): preloaded tensors,
 # channels_last, TorchScript-frozen (eval), and the usual per-image DataLoader pipeline.
-# Whole command against whole script: start-up, loading and the pass included.
+# Whole command against whole script: start-up, loading and the pass included. swa-bn runs once
+# with its layout measured (--layout auto) and once in each layout it can choose.
 # Usage: bench/bench_bn_eval.sh [CIFAR_DIR]   (default: prepare.sh's cache folder)
 #        EVAL_ONLY=1 bench/bench_bn_eval.sh ...  the evaluation rows only (the BatchNorm ones take
 #        most of the time)
@@ -27,6 +28,8 @@ d = json.load(open(path))
 ips = d.get("images_per_second", d.get("images_per_s"))
 m = d.get("metrics", d)
 extra = f"top-1 {m['top1']:.2f} %, NLL {m['nll']:.4f}" if "top1" in m else ""
+if "layout" in d:
+    extra = f"layout {d['layout']['name']} ({d['layout']['chosen_by']})"
 print(f"| {label} | {wall:.1f} | {ips:.0f} | {extra} |")
 PY
 }
@@ -48,6 +51,9 @@ if [ "${EVAL_ONLY:-0}" = 1 ]; then
     --samples 2000 -o "$work/bn.h5" --quiet
 else
   timed "swa-bn (50,000 train images)" "$work/bn.json" -- "$bin/swa-bn" "$work/snap/cycle-0001.h5" --data "$data" --val-size 0 -o "$work/bn.h5" --json -
+  for layout in channels_last onednn contiguous; do
+    timed "swa-bn --layout $layout" "$work/bn-$layout.json" -- "$bin/swa-bn" "$work/snap/cycle-0001.h5" --data "$data" --val-size 0 --layout "$layout" -o "$work/bn-$layout.pt" --json -
+  done
   timed "Python update_bn, preloaded" "$work/py-bn.json" -- /usr/bin/python3 bench/py_bn_eval.py bn --ckpt "$work/model.pt" --data "$data" --threads "$threads" --out "$work/py-bn.pt"
   timed "Python update_bn, preloaded, our malloc settings" "$work/py-bn-t.json" -- tuned /usr/bin/python3 bench/py_bn_eval.py bn --ckpt "$work/model.pt" --data "$data" --threads "$threads"
   timed "Python update_bn, preloaded, channels_last" "$work/py-bn-cl.json" -- /usr/bin/python3 bench/py_bn_eval.py bn --ckpt "$work/model.pt" --data "$data" --threads "$threads" --variant channels_last
@@ -65,8 +71,11 @@ timed "Python eval, DataLoader" "$work/py-eval-dl.json" -- /usr/bin/python3 benc
 /usr/bin/python3 - "$work" <<'PY'
 import sys, torch
 w = sys.argv[1]
-ours, ref = torch.load(f"{w}/bn.pt"), torch.load(f"{w}/py-bn.pt")
-worst = max(((ours[k].double() - ref[k].double()).norm() / ref[k].double().norm()).item()
-            for k in ref if k.endswith(("running_mean", "running_var")))
-print(f"\nBN statistics, swa-bn vs update_bn on the same images and order: worst relative error {worst:.2e}")
+ref = torch.load(f"{w}/py-bn.pt")
+print()
+for name in ("bn", "bn-channels_last", "bn-onednn", "bn-contiguous"):
+    ours = torch.load(f"{w}/{name}.pt")
+    worst = max(((ours[k].double() - ref[k].double()).norm() / ref[k].double().norm()).item()
+                for k in ref if k.endswith(("running_mean", "running_var")))
+    print(f"BN statistics, {name} vs update_bn on the same images and order: worst relative error {worst:.2e}")
 PY
