@@ -66,12 +66,15 @@ void choose_layout_here(ResNet& model, const torch::Tensor& images,
     out.layout_source = options.device.str();
     return;
   }
-  std::string candidates;
+  std::vector<ActivationLayout> candidates;
+  std::string names;
   for (const ActivationLayout layout : kActivationLayouts) {
-    candidates += std::string(candidates.empty() ? "" : "/") + layout_name(layout);
+    if (!layout_runs_on(layout, options.device)) continue;
+    candidates.push_back(layout);
+    names += std::string(names.empty() ? "" : "/") + layout_name(layout);
   }
   const std::string key =
-      machine_choice_key("batchnorm layout among " + candidates + " | " + model->spec().name() +
+      machine_choice_key("batchnorm layout among " + names + " | " + model->spec().name() +
                          " | batch " + std::to_string(options.batch_size));
   const auto known = remembered_choice(key);
   if (known && layout_named(*known)) {
@@ -87,18 +90,17 @@ void choose_layout_here(ResNet& model, const torch::Tensor& images,
   const torch::Tensor batch = images.slice(0, 0, std::min(images.size(0), options.batch_size));
   torch::Tensor x;
   const std::vector<double> speeds = images_per_second_in_turn(
-      batch.size(0), std::size(kActivationLayouts), kMeasuredRounds,
-      [&](size_t) { model->forward(x); },
+      batch.size(0), candidates.size(), kMeasuredRounds, [&](size_t) { model->forward(x); },
       [&](size_t i) {
-        use_layout(model, kActivationLayouts[i]);
-        x = network_input(batch, kActivationLayouts[i]);
+        use_layout(model, candidates[i]);
+        x = network_input(batch, candidates[i]);
       });
   double best = -1;
   for (size_t i = 0; i < speeds.size(); ++i) {
-    out.measured_images_per_second[layout_name(kActivationLayouts[i])] = speeds[i];
+    out.measured_images_per_second[layout_name(candidates[i])] = speeds[i];
     if (speeds[i] > best) {
       best = speeds[i];
-      out.layout = kActivationLayouts[i];
+      out.layout = candidates[i];
     }
   }
   out.layout_source = "measured";
@@ -165,6 +167,10 @@ std::optional<ActivationLayout> layout_named(const std::string& name) {
   return std::nullopt;
 }
 
+bool layout_runs_on(ActivationLayout layout, const torch::Device& device) {
+  return layout != ActivationLayout::kOneDnn || (device.is_cpu() && at::hasMKLDNN());
+}
+
 BatchNormPass run_batchnorm_pass(ResNet& model, const ImageSet& data,
                                  const BatchNormPassOptions& options) {
   TORCH_CHECK(options.batch_size > 0, "batch size must be positive");
@@ -175,8 +181,9 @@ BatchNormPass run_batchnorm_pass(ResNet& model, const ImageSet& data,
   const torch::Tensor images = data.images.to(options.device);
   const Ranks& ranks = Ranks::of(options.ranks);
   BatchNormPass out;
-  TORCH_CHECK(options.device.is_cpu() || options.layout != ActivationLayout::kOneDnn,
-              "the onednn layout runs on the CPU only");
+  TORCH_CHECK(!options.layout || layout_runs_on(*options.layout, options.device), "the ",
+              layout_name(*options.layout), " layout does not run on ", options.device.str(),
+              " with this LibTorch");
   const DropOneDnnWeightsAtExit drop_prepacked(model);
   choose_layout(model, images, options, ranks, out);
   use_layout(model, out.layout);

@@ -28,6 +28,9 @@ inline constexpr ActivationLayout kActivationLayouts[] = {
 const char* layout_name(ActivationLayout layout);
 // The layout of that name, if any.
 std::optional<ActivationLayout> layout_named(const std::string& name);
+// Whether `layout` runs on `device` with this LibTorch (onednn: on the CPU, if LibTorch was built
+// with oneDNN, as Debian's and PyTorch's own builds are).
+bool layout_runs_on(ActivationLayout layout, const torch::Device& device);
 
 struct BatchNormPassOptions {
   int64_t batch_size = 500;

@@ -55,9 +55,11 @@ without augmentation unless --augment. The output records bn_state=recomputed.)"
     req.pass.device = ranks.local_device(swa::resolve_device(flags.device));
     req.pass.progress = !flags.quiet;
     if (layout != "auto") req.pass.layout = swa::layout_named(layout);
-    if (req.pass.layout == swa::ActivationLayout::kOneDnn && !req.pass.device.is_cpu()) {
-      throw swa::InputError("--layout onednn",
-                            "runs on the CPU only, not on " + req.pass.device.str());
+    if (req.pass.layout && !swa::layout_runs_on(*req.pass.layout, req.pass.device)) {
+      throw swa::InputError("--layout " + layout,
+                            "needs the CPU and a LibTorch built with oneDNN; "
+                            "this run is on " +
+                                req.pass.device.str());
     }
     const swa::BatchNormSummary s = swa::recompute_snapshot_batchnorm(req);
     if (!flags.quiet && s.layout_source == "measured") {
