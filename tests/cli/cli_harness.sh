@@ -52,6 +52,26 @@ open(os.path.join(d, "batches.meta.txt"), "w").write("\n".join("abcdefghij") + "
 PY
 }
 
+# Starts a command in the background, waits (at most 30 s, or until it exits) for the shell
+# condition WAIT_FOR, sends it SIGNAL and prints its exit code; its output goes to OUTPUT.
+# `set -m` gives the background job the default SIGINT (a script's jobs otherwise ignore it).
+stop_when() {  # stop_when SIGNAL WAIT_FOR OUTPUT -- command...
+  local sig="$1" ready="$2" output="$3"
+  shift 4
+  set -m
+  "$@" >"$output" 2>&1 &
+  local pid=$!
+  set +m
+  for _ in $(seq 6000); do
+    if eval "$ready"; then break; fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.005
+  done
+  kill "-$sig" "$pid" 2>/dev/null
+  wait "$pid"
+  echo $?
+}
+
 finish() {
   echo "$pass passed, $failures failed"
   [ "$failures" -eq 0 ]

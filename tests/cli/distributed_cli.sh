@@ -99,12 +99,8 @@ check "the resumed run equals the one-process run" 0 "worst" -- \
   $compare "$work/t3/last.h5" "$work/t5/last.h5" 1e-4
 # SIGTERM to swa-launch: every rank gets it, all agree on the step to stop at (a collective), exit
 # 143 and say how to resume; the resumed run finishes.
-set -m
-"$bin/swa-launch" --nproc 2 "${train[@]:0:${#train[@]}-1}" --train-samples 960 --epochs 4 --out "$work/t6" >"$work/t6.out" 2>&1 &
-pid=$!
-set +m
-for _ in $(seq 600); do [ -f "$work/t6/last.h5" ] && break; sleep 0.05; done
-kill -TERM "$pid"; wait "$pid"; code=$?
+code=$(stop_when TERM '[ -f "$work/t6/last.h5" ]' "$work/t6.out" -- \
+  "$bin/swa-launch" --nproc 2 "${train[@]:0:${#train[@]}-1}" --train-samples 960 --epochs 4 --out "$work/t6")
 [ "$code" -eq 143 ] && grep -q "stopped by SIGTERM in epoch" "$work/t6.out"
 expect "SIGTERM to swa-launch: the ranks stop together, exit 143 (got $code: $(tail -1 "$work/t6.out"))" $?
 check "and the run resumes on one rank" 0 "" -- "$bin/swa-train" --resume "$work/t6" --threads 1 -q

@@ -56,29 +56,13 @@ else
   echo "note: this container refuses mounts: the full file system and read-only cases were not run"
 fi
 
-# Signals. `set -m` gives background jobs the default SIGINT (a script's jobs ignore it).
-stop_when() {  # stop_when SIGNAL WAIT_FOR -- command...: start, wait for WAIT_FOR, signal
-  local sig="$1" ready="$2"
-  shift 3
-  set -m
-  "$@" >"$work/signal.out" 2>&1 &
-  local pid=$!
-  set +m
-  for _ in $(seq 2000); do
-    if eval "$ready"; then break; fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.005
-  done
-  kill "-$sig" "$pid" 2>/dev/null
-  wait "$pid"
-  echo $?
-}
+# Signals (stop_when: cli_harness.sh).
 temp_in() { compgen -G "$1/.*.tmp-*" >/dev/null; }
 
 mkdir "$work/sig"
 for sig in INT TERM; do
   want=$([ "$sig" = INT ] && echo 130 || echo 143)
-  code=$(stop_when "$sig" 'temp_in "$work/sig"' -- "$bin/swa-average" "$work/r50" -o "$work/sig/avg.h5" --threads 1)
+  code=$(stop_when "$sig" 'temp_in "$work/sig"' "$work/signal.out" -- "$bin/swa-average" "$work/r50" -o "$work/sig/avg.h5" --threads 1)
   [ "$code" -eq "$want" ] && [ ! -e "$work/sig/avg.h5" ]
   expect "SIG$sig while swa-average writes: exit $want (got $code), no output" $?
   no_temporaries "$work/sig" "SIG$sig while swa-average writes"
@@ -86,18 +70,18 @@ done
 
 make_cifar "$work/cifar"
 "$bin/swa-make-samples" --arch resnet18-cifar-w8 --count 3 --out "$work/run" --threads 1 >/dev/null 2>&1
-code=$(stop_when INT 'sleep 1; true' -- "$bin/swa-bn" "$work/run/cycle-0001.h5" --data "$work/cifar" \
+code=$(stop_when INT 'sleep 1; true' "$work/signal.out" -- "$bin/swa-bn" "$work/run/cycle-0001.h5" --data "$work/cifar" \
   --val-size 500 -o "$work/sig/bn.h5" --threads 1)
 [ "$code" -eq 130 ] && [ ! -e "$work/sig/bn.h5" ]; expect "SIGINT during swa-bn: exit 130 (got $code), no output" $?
-code=$(stop_when TERM 'temp_in "$work/sig"' -- "$bin/swa-bn" "$work/run/cycle-0001.h5" --data "$work/cifar" \
+code=$(stop_when TERM 'temp_in "$work/sig"' "$work/signal.out" -- "$bin/swa-bn" "$work/run/cycle-0001.h5" --data "$work/cifar" \
   --val-size 500 -o "$work/sig/bn.h5" --threads 1)
 [ ! -e "$work/sig/bn.h5" ] || [ "$code" -eq 0 ]; expect "SIGTERM as swa-bn writes: a whole file or none (exit $code)" $?
 no_temporaries "$work/sig" "signals during swa-bn"
-code=$(stop_when INT 'sleep 0.5; true' -- "$bin/swa-report" "$work/run" --data "$work/cifar" --val-size 500 \
+code=$(stop_when INT 'sleep 0.5; true' "$work/signal.out" -- "$bin/swa-report" "$work/run" --data "$work/cifar" --val-size 500 \
   --bn-samples 1000 --no-test --threads 1 -o "$work/sig/report")
 [ "$code" -eq 130 ] && [ ! -e "$work/sig/report/report.json" ]
 expect "SIGINT during swa-report: exit 130 (got $code), no report" $?
-code=$(stop_when TERM 'temp_in "$work/sig/report"' -- "$bin/swa-report" "$work/run" --data "$work/cifar" \
+code=$(stop_when TERM 'temp_in "$work/sig/report"' "$work/signal.out" -- "$bin/swa-report" "$work/run" --data "$work/cifar" \
   --val-size 500 --bn-samples 1000 --no-test --threads 1 -o "$work/sig/report")
 files=$(ls "$work/sig/report" 2>/dev/null | wc -l)
 # The files are renamed into place as one group that the signal waits for: none of them, or all

@@ -69,13 +69,8 @@ for _ in $(seq 600); do [ -f "$work/c/config.json" ] && break; sleep 0.02; done
 kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 check "resume before any epoch ended" 0 "2 snapshots" -- "$bin/swa-train" --resume "$work/c" --threads 1
 # Ctrl-C: the run stops between two steps, says how to continue, and --resume reaches the same
-# weights as the uninterrupted run. (`set -m`: a script's background jobs otherwise ignore SIGINT.)
-set -m
-"${train[@]}" --out "$work/d" >"$work/d.out" 2>&1 &
-pid=$!
-set +m
-for _ in $(seq 600); do [ -f "$work/d/last.h5" ] && break; sleep 0.05; done
-kill -INT "$pid"; wait "$pid"; code=$?
+# weights as the uninterrupted run.
+code=$(stop_when INT '[ -f "$work/d/last.h5" ]' "$work/d.out" -- "${train[@]}" --out "$work/d")
 [ "$code" -eq 130 ] && grep -q "stopped by SIGINT in epoch .*swa-train --resume $work/d" "$work/d.out"
 expect "SIGINT: exit 130 and how to resume (got $code: $(tail -1 "$work/d.out"))" $?
 check "resume after SIGINT" 0 "snapshots in" -- "$bin/swa-train" --resume "$work/d" --threads 1
