@@ -56,12 +56,9 @@ BatchNormSummary recompute_snapshot_batchnorm(const BatchNormRequest& req) {
   out.arch = meta.arch;
   out.split = split_name(req.split);
   out.device = req.pass.device.str();
-  out.images = seen;
-  out.layout = layout_name(pass.layout);
-  out.layout_source = pass.layout_source;
-  out.measured_images_per_second = pass.measured_images_per_second;
-  out.pass_seconds = pass.pass_seconds;
-  out.images_per_second = out.pass_seconds > 0 ? static_cast<double>(seen) / out.pass_seconds : 0.0;
+  out.pass = pass;
+  out.images_per_second =
+      pass.pass_seconds > 0 ? static_cast<double>(seen) / pass.pass_seconds : 0.0;
   out.total_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;

@@ -1,7 +1,6 @@
 // swa-bn's job: a snapshot in, the same weights with re-estimated BatchNorm statistics out
 // (bn_state = recomputed; provenance records the images used).
 #pragma once
-#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -20,12 +19,9 @@ struct BatchNormRequest {
 
 struct BatchNormSummary {
   std::string input, output, arch, split, device;
-  int64_t images = 0;                 // seen by the statistics pass
-  std::string layout, layout_source;  // the pass's memory layout, and why (recompute_batchnorm.h)
-  std::map<std::string, double> measured_images_per_second;  // by layout name, if measured
-  double pass_seconds = 0;                                   // the pass alone
-  double images_per_second = 0;                              // of the pass
-  double total_seconds = 0;                                  // reading and writing included
+  BatchNormPass pass;            // what the statistics pass saw, its layout and why, its time
+  double images_per_second = 0;  // of the pass
+  double total_seconds = 0;      // reading and writing included
 };
 
 // Throws InputError before writing anything when the input, the data or the output path is

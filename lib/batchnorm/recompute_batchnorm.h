@@ -37,9 +37,9 @@ struct BatchNormPassOptions {
   bool augment = false;  // random crop + flip, as in training
   uint64_t seed = 0;     // for the augmentation
   torch::Device device = torch::kCPU;
-  // Unset: channels_last on CUDA; on the CPU the fastest of the three, timed on one batch the
-  // first time an architecture runs at a batch size on this machine and remembered
-  // (lib/runtime/measured_choice.h).
+  // Unset: channels_last on CUDA; on the CPU the fastest of those that run here
+  // (layout_runs_on), timed on one batch the first time an architecture runs at a batch size on
+  // this machine and remembered (lib/runtime/measured_choice.h).
   std::optional<ActivationLayout> layout;
   bool progress = true;
   // Several ranks (lib/distributed/ranks.h; null: Ranks::process()): each runs the batches it

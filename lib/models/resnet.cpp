@@ -13,7 +13,7 @@ torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride) 
       torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false));
 }
 
-using Sync = std::shared_ptr<const ForwardSettings>;
+using Settings = std::shared_ptr<const ForwardSettings>;
 
 // Every convolution here pads by half its kernel (conv() above).
 std::vector<int64_t> padding_of(const torch::nn::Conv2dImpl& conv) {
@@ -40,18 +40,18 @@ torch::Tensor batchnorm(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x,
 }
 
 torch::Tensor conv_bn(torch::nn::Conv2d& conv, torch::nn::BatchNorm2d& bn, const torch::Tensor& x,
-                      bool folded, const Sync& sync) {
-  const torch::Tensor y = convolve(*conv, x, *sync);
-  return folded ? y : batchnorm(*bn, y, *sync);
+                      bool folded, const Settings& settings) {
+  const torch::Tensor y = convolve(*conv, x, *settings);
+  return folded ? y : batchnorm(*bn, y, *settings);
 }
 
 // The projection shortcut is Sequential(conv, bn), as in torchvision; identity when null.
 torch::Tensor shortcut(torch::nn::Sequential& downsample, const torch::Tensor& x, bool folded,
-                       const Sync& sync) {
+                       const Settings& settings) {
   if (downsample.is_empty()) return x;
-  const torch::Tensor projected = convolve(*downsample[0]->as<torch::nn::Conv2d>(), x, *sync);
+  const torch::Tensor projected = convolve(*downsample[0]->as<torch::nn::Conv2d>(), x, *settings);
   if (folded) return projected;
-  return batchnorm(*downsample[1]->as<torch::nn::BatchNorm2d>(), projected, *sync);
+  return batchnorm(*downsample[1]->as<torch::nn::BatchNorm2d>(), projected, *settings);
 }
 
 void fold_shortcut(torch::nn::Sequential& downsample) {
@@ -65,8 +65,8 @@ void fold_shortcut(torch::nn::Sequential& downsample) {
 class BasicBlockImpl : public torch::nn::Module {
  public:
   BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, torch::nn::Sequential downsample,
-                 Sync sync)
-      : sync(std::move(sync)),
+                 Settings settings)
+      : settings(std::move(settings)),
         conv1(register_module("conv1", conv(inplanes, planes, /*kernel=*/3, stride))),
         bn1(register_module("bn1", torch::nn::BatchNorm2d(planes))),
         conv2(register_module("conv2", conv(planes, planes, /*kernel=*/3, /*stride=*/1))),
@@ -76,9 +76,9 @@ class BasicBlockImpl : public torch::nn::Module {
   }
 
   torch::Tensor forward(const torch::Tensor& x) {
-    auto out = conv_bn(conv1, bn1, x, folded, sync).relu_();
-    out = conv_bn(conv2, bn2, out, folded, sync);
-    return out.add_(shortcut(downsample, x, folded, sync)).relu_();
+    auto out = conv_bn(conv1, bn1, x, folded, settings).relu_();
+    out = conv_bn(conv2, bn2, out, folded, settings);
+    return out.add_(shortcut(downsample, x, folded, settings)).relu_();
   }
 
   void fold() {
@@ -89,7 +89,7 @@ class BasicBlockImpl : public torch::nn::Module {
   }
 
   bool folded = false;
-  Sync sync;
+  Settings settings;
 
   // Declared in registration order: members are initialised, and so registered, in this order.
   torch::nn::Conv2d conv1;
@@ -104,8 +104,8 @@ TORCH_MODULE(BasicBlock);
 class BottleneckImpl : public torch::nn::Module {
  public:
   BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, torch::nn::Sequential downsample,
-                 Sync sync)
-      : sync(std::move(sync)),
+                 Settings settings)
+      : settings(std::move(settings)),
         conv1(register_module("conv1", conv(inplanes, planes, /*kernel=*/1, /*stride=*/1))),
         bn1(register_module("bn1", torch::nn::BatchNorm2d(planes))),
         conv2(register_module("conv2", conv(planes, planes, /*kernel=*/3, stride))),
@@ -118,10 +118,10 @@ class BottleneckImpl : public torch::nn::Module {
   }
 
   torch::Tensor forward(const torch::Tensor& x) {
-    auto out = conv_bn(conv1, bn1, x, folded, sync).relu_();
-    out = conv_bn(conv2, bn2, out, folded, sync).relu_();
-    out = conv_bn(conv3, bn3, out, folded, sync);
-    return out.add_(shortcut(downsample, x, folded, sync)).relu_();
+    auto out = conv_bn(conv1, bn1, x, folded, settings).relu_();
+    out = conv_bn(conv2, bn2, out, folded, settings).relu_();
+    out = conv_bn(conv3, bn3, out, folded, settings);
+    return out.add_(shortcut(downsample, x, folded, settings)).relu_();
   }
 
   void fold() {
@@ -133,7 +133,7 @@ class BottleneckImpl : public torch::nn::Module {
   }
 
   bool folded = false;
-  Sync sync;
+  Settings settings;
 
   torch::nn::Conv2d conv1;
   torch::nn::BatchNorm2d bn1;

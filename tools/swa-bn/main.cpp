@@ -62,18 +62,18 @@ without augmentation unless --augment. The output records bn_state=recomputed.)"
                                 req.pass.device.str());
     }
     const swa::BatchNormSummary s = swa::recompute_snapshot_batchnorm(req);
-    if (!flags.quiet && s.layout_source == "measured") {
+    if (!flags.quiet && s.pass.layout_source == "measured") {
       std::string speeds;
-      for (const auto& [name, speed] : s.measured_images_per_second) {
+      for (const auto& [name, speed] : s.pass.measured_images_per_second) {
         speeds += (speeds.empty() ? "" : ", ") + name + " " +
                   std::to_string(static_cast<int64_t>(speed)) + " images/s";
       }
-      std::cerr << "swa-bn: layout " << s.layout
+      std::cerr << "swa-bn: layout " << swa::layout_name(s.pass.layout)
                 << ", measured on this machine (one batch: " << speeds << "); remembered in "
                 << swa::measured_choices_file() << "\n";
     }
     if (!flags.quiet) {
-      std::cerr << "swa-bn: " << s.images << " images on " << s.device << ", "
+      std::cerr << "swa-bn: " << s.pass.images << " images on " << s.device << ", "
                 << static_cast<int64_t>(s.images_per_second) << " img/s -> " << s.output
                 << " (bn_state=recomputed)\n";
     }
@@ -81,14 +81,14 @@ without augmentation unless --augment. The output records bn_state=recomputed.)"
       swa::emit_json({{"input", s.input},
                       {"output", s.output},
                       {"arch", s.arch},
-                      {"images", s.images},
+                      {"images", s.pass.images},
                       {"split", s.split},
                       {"device", s.device},
                       {"layout",
-                       {{"name", s.layout},
-                        {"chosen_by", s.layout_source},
-                        {"measured_images_per_second", s.measured_images_per_second}}},
-                      {"pass_seconds", s.pass_seconds},
+                       {{"name", swa::layout_name(s.pass.layout)},
+                        {"chosen_by", s.pass.layout_source},
+                        {"measured_images_per_second", s.pass.measured_images_per_second}}},
+                      {"pass_seconds", s.pass.pass_seconds},
                       {"images_per_second", s.images_per_second},
                       {"total_seconds", s.total_seconds}},
                      flags.json);
