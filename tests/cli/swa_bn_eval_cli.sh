@@ -29,6 +29,7 @@ check "data from SWA_DATA" 0 "top-1" -- env SWA_DATA="$work/cifar" "$bin/swa-eva
 
 check "missing data folder" 1 "prepare.sh" -- "$bin/swa-bn" "$work/swa.h5" --data "$work/nope" -o "$work/x.pt"
 check "no data given" 1 "--data" -- env -u SWA_DATA "$bin/swa-eval" "$work/bn.pt"
+check "a batch size of 0 is refused in words" 105 "--batch-size: must be at least 1, got 0" -- "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar" --batch-size 0
 check "unknown split" 105 "--split: dev not in {test,val,train}" -- "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar" --split dev
 check "cuda without cuda" 1 "no CUDA device" -- "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar" --device cuda
 check "an unknown device is refused by the parser" 105 "is not auto, cpu, cuda or cuda:N" -- "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar" --device gpu

@@ -140,7 +140,7 @@ check "a corrupt snapshot in a batch" 1 "cycle-0002.h5" -- "${report[@]}" "$work
 grep -q '"status": "error"' "$work/bad/summary.json"; expect "the summary records the error" $?
 check "no data" 1 "prepare.sh" -- "$bin/swa-report" "$work/run" --data "$work/none" -o "$work/x-nodata"
 check "an empty folder" 1 "holds no snapshot files" -- "${report[@]}" "$work/bad/same" -o "$work/x-empty"
-check "a bad --cpis-top" 105 "--cpis-top" -- "${report[@]}" "$work/run" --cpis-top 0
+check "a bad --cpis-top" 105 "--cpis-top: must be between 1 and 100, got 0" -- "${report[@]}" "$work/run" --cpis-top 0
 [ ! -e "$work/x-nodata" ] && [ ! -e "$work/x-empty/report.json" ]; expect "failed reports wrote nothing" $?
 if find "$work" -name '.*tmp-*' | grep -q .; then echo "FAIL: temporaries left behind"; failures=$((failures + 1)); fi
 finish

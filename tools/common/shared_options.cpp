@@ -1,4 +1,5 @@
 #include "tools/common/shared_options.h"
+#include "tools/common/number_checks.h"
 
 #include <fstream>
 #include <iostream>
@@ -12,7 +13,7 @@ namespace swa {
 void add_threads_option(CLI::App& app, int& threads) {
   app.add_option("--threads", threads, "Compute threads (0: all cores)")
       ->default_val(0)
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
 }
 
 void add_json_option(CLI::App& app, std::string& target) {
@@ -27,7 +28,7 @@ void add_data_options(CLI::App& app, std::string& dir, int64_t& validation_size)
   app.add_option("--val-size", validation_size,
                  "Training images held out for validation (stratified, fixed seed; 0: none)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
 }
 
 void add_device_option(CLI::App& app, std::string& device) {
@@ -50,7 +51,7 @@ void add_device_option(CLI::App& app, std::string& device) {
 void add_batch_size_option(CLI::App& app, int64_t& batch_size) {
   app.add_option("--batch-size", batch_size, "Images per batch")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
 }
 
 void add_distributed_options(CLI::App& app, DistributedOptions& options) {
@@ -63,7 +64,7 @@ void add_distributed_options(CLI::App& app, DistributedOptions& options) {
                  "Seconds to wait for every rank at the rendezvous and at each collective before "
                  "giving up (exit 5)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber)
+      ->check(more_than(0))
       ->group("Several processes");
 }
 

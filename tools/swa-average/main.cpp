@@ -5,6 +5,7 @@
 
 #include "lib/averaging/average_plan.h"
 #include "lib/averaging/average_snapshots.h"
+#include "tools/common/number_checks.h"
 #include "tools/common/run_tool.h"
 #include "tools/common/shared_options.h"
 
@@ -31,11 +32,11 @@ run swa-bn on the result before evaluating it.)");
   app.add_option("inputs", args, "Snapshot files, folders or globs")->required();
   app.add_option("-o,--output", output, "Output file (.pt, .h5, .safetensors)")->required();
   app.add_option("--last", selection.last, "Use only the last K selected snapshots")
-      ->check(CLI::PositiveNumber);
+      ->check(swa::at_least(1));
   app.add_option("--every", selection.every, "Use every K-th snapshot, starting with the first")
-      ->check(CLI::PositiveNumber);
+      ->check(swa::at_least(1));
   app.add_option("--from-epoch", selection.from_epoch, "Use snapshots from epoch E on")
-      ->check(CLI::NonNegativeNumber);
+      ->check(swa::at_least(0));
   app.add_option("--weights", weights_csv, "Explicit weights w1,w2,... for the selected inputs");
   app.add_option("--weighting", weighting, "softmax:METRIC[:T], e.g. softmax:val_acc:0.5");
   app.add_option("--ema", ema, "Exponential moving average with this DECAY, in input order");
@@ -43,7 +44,7 @@ run swa-bn on the result before evaluating it.)");
   app.add_option("--base", base, "Where the other tensors come from (default: the last input)");
   app.add_option("--soft-threshold", soft_threshold,
                  "L1 shrink of averaged conv/linear weights by LAMBDA")
-      ->check(CLI::NonNegativeNumber);
+      ->check(swa::at_least(0));
   app.add_flag("--compress", compress, "HDF5 output: shuffle + deflate (smaller, slower reads)");
   swa::add_json_option(app, json_target);
   swa::add_state_dict_key_option(app);
@@ -51,7 +52,7 @@ run swa-bn on the result before evaluating it.)");
   app.add_option("--threads", threads,
                  "Reading threads (0: one per core; 1: one thread for everything)")
       ->default_val(0)
-      ->check(CLI::NonNegativeNumber);
+      ->check(swa::at_least(0));
   app.footer(app.get_footer() + R"(
 
 Threads: one reader per core by default, and as many hashing the inputs (SHA-256, remembered

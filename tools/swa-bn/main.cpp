@@ -7,6 +7,7 @@
 #include "lib/runtime/device.h"
 #include "lib/runtime/measured_choice.h"
 #include "lib/runtime/threads.h"
+#include "tools/common/number_checks.h"
 #include "tools/common/run_tool.h"
 #include "tools/common/shared_options.h"
 
@@ -28,7 +29,7 @@ without augmentation unless --augment. The output records bn_state=recomputed.)"
   app.add_option("-o,--output", req.output, "Output snapshot")->required();
   swa::add_image_tool_options(app, flags, "Images to use: train, val or test");
   app.add_option("--samples", req.samples, "Use a fixed, seeded subset of N images (0: all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(swa::at_least(0));
   app.add_option("--seed", req.pass.seed, "Seed for --samples and --augment")
       ->capture_default_str();
   app.add_flag("--augment", req.pass.augment, "Random crop + flip, as in training");

@@ -1,5 +1,6 @@
 // swa-launch: N ranks of a swa tool on this machine, for users without torchrun.
 #include "lib/distributed/local_launch.h"
+#include "tools/common/number_checks.h"
 #include "tools/common/run_tool.h"
 
 int main(int argc, char** argv) {
@@ -19,13 +20,13 @@ SIGKILL after --grace seconds; the exit code is the first failing rank's (128 + 
   swa::LocalLaunch launch;
   app.add_option("--nproc", launch.processes, "Number of ranks")
       ->required()
-      ->check(CLI::Range(1, 1024));
+      ->check(swa::between(1, 1024));
   app.add_option("--master-port", launch.master_port, "Rendezvous port (default: a free one)")
-      ->check(CLI::Range(1, 65535));
+      ->check(swa::between(1, 65535));
   app.add_option("--grace", launch.grace_seconds,
                  "Seconds between SIGTERM and SIGKILL for the ranks left after a failure")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(swa::at_least(0));
   app.add_flag("!--no-announce", launch.announce, "Say nothing but the ranks' own output");
   std::string tool;
   app.add_option("tool", tool,

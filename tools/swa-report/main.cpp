@@ -13,6 +13,7 @@
 #include "lib/report/report_batch.h"
 #include "lib/runtime/device.h"
 #include "lib/runtime/threads.h"
+#include "tools/common/number_checks.h"
 #include "tools/common/run_tool.h"
 #include "tools/common/shared_options.h"
 
@@ -62,7 +63,7 @@ Exit codes: 0 ok, 1 bad input (any folder), 3 --fail-if-worse gate failed, 4 int
   app.add_option("--bn-samples", bn_samples,
                  "Training images for each BatchNorm re-estimation (fixed, seeded)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(swa::at_least(1));
   bool bn_plain = false;
   app.add_flag("--bn-no-augment", bn_plain,
                "Re-estimate BatchNorm on the images as stored (default: random crop + flip, as in "
@@ -70,7 +71,7 @@ Exit codes: 0 ok, 1 bad input (any folder), 3 --fail-if-worse gate failed, 4 int
   app.add_option("--cpis-top", cpis_top,
                  "Percent of snapshots, by output-covariance importance, in that subset")
       ->capture_default_str()
-      ->check(CLI::Range(1.0, 100.0));
+      ->check(swa::between(1, 100));
   app.add_option(
       "--fail-if-worse", fail_if_worse,
       "Exit 3 when SWA trails the best single snapshot by more than TOL validation points");
