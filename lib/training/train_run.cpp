@@ -28,6 +28,7 @@
 #include "lib/runtime/progress.h"
 #include "lib/runtime/signals.h"
 #include "lib/training/loss_scaler.h"
+#include "lib/training/run_folder.h"
 #include "lib/training/run_lock.h"
 
 namespace swa {
@@ -432,9 +433,11 @@ TrainSummary train(TrainConfig c, bool resume) {
   const bool writes = ranks.leads();  // rank 0 writes the run folder; the others only read it
   const std::string last_path = (fs::path(c.run_dir) / "last.h5").string();
   const std::string config_path = (fs::path(c.run_dir) / "config.json").string();
-  if (!resume && writes) fs::create_directories(c.run_dir);
+  std::optional<NewRunFolder> new_folder;  // removed again if the run is refused before it writes
+  if (!resume && writes) new_folder.emplace(c.run_dir);
   std::optional<RunLock> lock;  // held until train() returns or throws
   if (writes && fs::is_directory(c.run_dir)) lock.emplace(c.run_dir);
+  if (!resume && writes) claim_run_folder(c.run_dir, c.overwrite);
   RunState run;
   if (resume) run = resume_run(c, last_path, config_path);
   resume = run.resumed;
@@ -473,6 +476,7 @@ TrainSummary train(TrainConfig c, bool resume) {
   const LrSchedule schedule(c.schedule);  // refuses bad flags before any training
   const std::string log_path = (fs::path(c.run_dir) / "log.jsonl").string();
   if (writes) prepare_run_folder(c, resume, run.start_epoch, config_path, log_path);
+  if (new_folder) new_folder->keep();
 
   torch::manual_seed(c.seed);
   ResNet model = make_resnet(c.arch, kCifarClasses);

@@ -49,6 +49,7 @@ struct TrainConfig {
   bool sync_bn = false;         // several ranks: BatchNorm statistics over the whole global batch
   bool progress = true;         // a progress bar per epoch on stderr
   bool epoch_lines = true;      // a line per epoch on stderr (loss, accuracy, rate)
+  bool overwrite = false;       // a fresh run may replace another one in run_dir (run_folder.h)
 
   // config.json and every snapshot's config["run"]: the fields of for_each_train_field, with
   // the schedule's under "schedule".

@@ -29,7 +29,20 @@ check "swa-start beyond epochs" 1 "--swa-start 4 is not before --epochs 4" -- "$
 check "a cycle longer than the SWA phase" 1 "longer than the SWA phase" -- "${train[@]}" --cycle-epochs 3 --out "$work/x2"
 check "a non-positive rate" 1 "--lr must be positive" -- "${train[@]}" --lr 0 --out "$work/x3"
 check "no data" 1 "prepare.sh" -- "$bin/swa-train" --data "$work/none" --out "$work/x4"
-[ ! -e "$work/x2/last.h5" ] && [ ! -e "$work/x3/last.h5" ]; expect "refused runs trained nothing" $?
+[ ! -e "$work/x1" ] && [ ! -e "$work/x2" ] && [ ! -e "$work/x3" ] && [ ! -e "$work/x4" ]
+expect "a refused run leaves no folder behind (not even its lock)" $?
+# A finished run's folder: a fresh run into it is refused and changes nothing; --overwrite starts
+# again there, without the old run's snapshots.
+before=$(cd "$work/a" && sha256sum config.json log.jsonl last.h5 snapshots/*.h5)
+check "a fresh run into a finished run's folder is refused" 1 "already holds a training run (config.json, log.jsonl, last.h5, best.h5, 2 snapshots): continue it with swa-train --resume" -- \
+  "${train[@]}" --out "$work/a"
+[ "$(cd "$work/a" && sha256sum config.json log.jsonl last.h5 snapshots/*.h5)" = "$before" ]
+expect "the refused run left the finished one as it was" $?
+cp -r "$work/a" "$work/again"
+check "--overwrite starts again in it" 0 "0 snapshots" -- "${train[@]}" --epochs 1 --swa-start -1 --train-samples 256 --overwrite --out "$work/again"
+[ -z "$(ls "$work/again/snapshots")" ] && [ "$(wc -l < "$work/again/log.jsonl")" -eq 1 ]
+expect "--overwrite removed the old run's snapshots and log" $?
+check "--overwrite with --resume is refused" 108 "--resume excludes --overwrite" -- "$bin/swa-train" --resume "$work/a" --overwrite
 check "a diverging run stops, naming the rule" 1 "chance level" -- "${train[@]}" --lr 30 --out "$work/x5"
 [ -z "$(ls "$work/x5/snapshots" 2>/dev/null)" ]; expect "a diverging run writes no snapshot" $?
 check "--amp bf16 trains under autocast on the CPU" 0 "snapshots" -- "${train[@]}" --epochs 3 --amp bf16 --out "$work/x7"

@@ -34,7 +34,12 @@ state, rewritten each epoch) and log.jsonl (one line per epoch).)");
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
       ->group("Run control");
   app.add_option("-o,--output,--out", c.run_dir, "Run folder (created)");
-  app.add_option("--resume", resume_dir, "Continue the run in this folder from its last.h5");
+  auto* resume_option =
+      app.add_option("--resume", resume_dir, "Continue the run in this folder from its last.h5");
+  app.add_flag("--overwrite", c.overwrite,
+               "Start again in a run folder that holds another run (its config, log and "
+               "snapshots are removed first; without this flag such a folder is refused)")
+      ->excludes(resume_option);
   app.option_defaults()->group("Data");
   swa::add_data_options(app, c.data.dir, c.data.validation_size);
   app.add_option("--batch-size", c.batch_size, "Images per step")->capture_default_str();
