@@ -20,7 +20,7 @@ data=${3:-$(bash scripts/get-cifar10.sh)}
 threads=${THREADS:-2}
 py=/usr/bin/python3
 if [ ! -f "$run/snapshots/cycle-0008.h5" ]; then
-  "$bin/swa-train" --data "$data" --out "$run" --arch resnet18-cifar-w8 --val-size 5000 \
+  "$bin/swa-train" --data "$data" --out "$run" --overwrite --arch resnet18-cifar-w8 --val-size 5000 \
     --epochs 32 --batch-size 128 --lr 0.1 --warmup-epochs 1 --schedule cosine --swa-start 24 \
     --swa-schedule constant --swa-lr 0.02 --anneal-epochs 1 --seed "$seed" --threads "$threads"
 fi

@@ -16,7 +16,7 @@ data=${2:-$(bash scripts/get-cifar10.sh)}
 t() { local s e rc; s=$(date +%s.%N); "$@" > /dev/null 2>&1; rc=$?; e=$(date +%s.%N)
       echo "TIME $(basename "$1") $(awk "BEGIN{printf \"%.1f\", $e-$s}") s rc=$rc"; }
 if [ ! -f "$run/snapshots/cycle-0006.h5" ]; then
-  t "$bin/swa-train" --data "$data" --out "$run" --val-size 0 --epochs 12 --batch-size 128 --lr 0.1 \
+  t "$bin/swa-train" --data "$data" --out "$run" --overwrite --val-size 0 --epochs 12 --batch-size 128 --lr 0.1 \
     --momentum 0.9 --weight-decay 5e-4 --seed 0 --warmup-epochs 1 --swa-start 6 --swa-schedule cyclic \
     --cycle-epochs 1 --swa-lr-max 0.05 --swa-lr-min 0.0005
 fi

@@ -21,7 +21,7 @@ stamp "built; data decoded: $(ls /tmp/cifar | tr '\n' ' ')"
 b=/tmp/build
 t() { local s e; s=$(date +%s.%N); "$@"; local rc=$?; e=$(date +%s.%N); echo "TIME $(basename "$1") $(awk "BEGIN{printf \"%.1f\", $e-$s}") s rc=$rc"; }
 stamp "swa-train (reference recipe)"
-t "$b/swa-train" --data /tmp/cifar --out /tmp/ref --device cuda --val-size 0 --epochs 12 --batch-size 128 \
+t "$b/swa-train" --data /tmp/cifar --out /tmp/ref --overwrite --device cuda --val-size 0 --epochs 12 --batch-size 128 \
   --lr 0.1 --momentum 0.9 --weight-decay 5e-4 --seed 0 --warmup-epochs 1 --swa-start 6 \
   --swa-schedule cyclic --cycle-epochs 1 --swa-lr-max 0.05 --swa-lr-min 0.0005 2>&1 | grep -v "/s, "
 cp /tmp/ref/log.jsonl "$out/log.jsonl"

@@ -76,7 +76,7 @@ PY
 stamp "4. puzzle probe: epoch 1 of the reference recipe (resnet50, batch 128, warm-up to 0.1)"
 for seed in 0 1 2; do
   timeout 40 $b/swa-train --data $data --out /tmp/puzzle$seed --val-size 0 --epochs 1 --batch-size 128 \
-    --lr 0.1 --momentum 0.9 --weight-decay 5e-4 --seed $seed --warmup-epochs 1 --swa-start -1 -q
+    --lr 0.1 --momentum 0.9 --weight-decay 5e-4 --seed $seed --warmup-epochs 1 --swa-start -1 -q --overwrite
   echo "seed $seed: $(cat /tmp/puzzle$seed/log.jsonl 2>/dev/null)"
 done
 
@@ -93,7 +93,7 @@ epochs=${SWA_RECIPE_EPOCHS:-72}
 swa_epochs=$((epochs / 4))
 left=$((budget - $(since) - ${SWA_GPU_AFTER:-90}))  # average + BatchNorm + evals + report after
 stamp "$epochs epochs, SWA phase $swa_epochs; training stopped after $left s at the latest"
-cmd=($b/swa-train "${common[@]}" --out $run --epochs $epochs --swa-start $((epochs - swa_epochs))
+cmd=($b/swa-train "${common[@]}" --out $run --overwrite --epochs $epochs --swa-start $((epochs - swa_epochs))
      --swa-schedule cyclic --cycle-epochs 1 --swa-lr-max ${SWA_LR_MAX:-0.02} --swa-lr-min 0.002)
 echo "${cmd[*]}" > "$out/recipe-command.txt"
 t0=$(date +%s)
