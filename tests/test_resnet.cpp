@@ -1,8 +1,10 @@
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
 
 #include "formats/input_error.h"
+#include "lib/models/architecture.h"
 #include "lib/models/resnet.h"
 #include "lib/models/state_dict.h"
 
@@ -85,6 +87,36 @@ TEST_CASE("architecture names parse and print canonically") {
   CHECK_THROWS_AS(parse_architecture("resnet51"), InputError);
   CHECK_THROWS_AS(parse_architecture("vgg16"), InputError);
   CHECK_THROWS_AS(parse_architecture("resnet18-w0"), InputError);
+}
+
+TEST_CASE("a state dict without metadata names its ResNet by its keys and shapes") {
+  auto layout_of = [](const std::string& arch) {
+    StoredLayout layout;
+    for (const auto& [key, t] : state_dict(*make_resnet(arch, 10))) {
+      layout.push_back({key, ElementType::kFloat32, t.sizes().vec()});
+    }
+    return layout;
+  };
+  std::string why;
+  for (const char* arch : {"resnet18-w4", "resnet34-cifar-w2", "resnet50-cifar-w4", "resnet101-w2",
+                           "resnet152-cifar-w1", "resnet18"}) {
+    INFO(arch);
+    const auto spec = architecture_from_layout(layout_of(arch), why);
+    REQUIRE(spec);
+    CHECK(spec->name() == arch);
+  }
+  auto five_by_five = layout_of("resnet18-w4");
+  five_by_five.front().shape = {4, 3, 5, 5};
+  CHECK_FALSE(architecture_from_layout(five_by_five, why));
+  CHECK(why.find("5x5 kernel") != std::string::npos);
+  auto one_block_short = layout_of("resnet18-w4");
+  one_block_short.erase(
+      std::remove_if(one_block_short.begin(), one_block_short.end(),
+                     [](const StoredTensor& t) { return t.key.rfind("layer4.1.", 0) == 0; }),
+      one_block_short.end());
+  CHECK_FALSE(architecture_from_layout(one_block_short, why));
+  CHECK(why == "basic blocks per stage 2, 2, 2, 1 are no ResNet-18/34/50/101/152");
+  CHECK_FALSE(architecture_from_layout({{"fc.weight", ElementType::kFloat32, {10, 512}}}, why));
 }
 
 TEST_CASE("load_state_dict refuses a state with a missing or misshapen tensor") {

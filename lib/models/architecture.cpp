@@ -1,5 +1,6 @@
 #include "lib/models/architecture.h"
 
+#include <map>
 #include <regex>
 
 #include "formats/input_error.h"
@@ -43,6 +44,50 @@ ResNetSpec parse_architecture(const std::string& name) {
   if (m[4].matched) spec.width = std::stoi(m[4]);
   if (spec.width < 1) throw InputError("architecture '" + name + "': width must be positive");
   return spec;
+}
+
+std::optional<ResNetSpec> architecture_from_layout(const StoredLayout& layout, std::string& why) {
+  std::map<std::string, const StoredTensor*> tensors;
+  for (const auto& t : layout) tensors[t.key] = &t;
+  const auto stem = tensors.find("conv1.weight");
+  if (stem == tensors.end() || stem->second->shape.size() != 4 || stem->second->shape[1] != 3) {
+    why = "no conv1.weight of shape [width, 3, k, k]";
+    return std::nullopt;
+  }
+  const std::vector<int64_t>& conv1 = stem->second->shape;
+  ResNetSpec spec;
+  if (conv1[2] == 7 && conv1[3] == 7) {
+    spec.stem = Stem::kImagenet;
+  } else if (conv1[2] == 3 && conv1[3] == 3) {
+    spec.stem = Stem::kCifar;
+  } else {
+    why = "conv1.weight has a " + std::to_string(conv1[2]) + "x" + std::to_string(conv1[3]) +
+          " kernel (7x7: torchvision's stem, 3x3: the CIFAR stem)";
+    return std::nullopt;
+  }
+  spec.width = static_cast<int>(conv1[0]);
+  const bool bottleneck = tensors.count("layer1.0.conv3.weight") > 0;
+  std::vector<int> blocks;
+  for (int stage = 1; stage <= 4; ++stage) {
+    int n = 0;
+    while (tensors.count("layer" + std::to_string(stage) + "." + std::to_string(n) +
+                         ".conv1.weight")) {
+      ++n;
+    }
+    blocks.push_back(n);
+  }
+  std::string counts;
+  for (int n : blocks) counts += (counts.empty() ? "" : ", ") + std::to_string(n);
+  for (const int depth : {18, 34, 50, 101, 152}) {
+    spec.depth = depth;
+    if ((spec.block() == BlockKind::kBottleneck) == bottleneck &&
+        spec.blocks_per_stage() == blocks) {
+      return spec;
+    }
+  }
+  why = std::string(bottleneck ? "bottleneck" : "basic") + " blocks per stage " + counts +
+        " are no ResNet-18/34/50/101/152";
+  return std::nullopt;
 }
 
 }  // namespace swa

@@ -3,8 +3,11 @@
 //   -w<N>    first-stage channels (default 64); stages use N, 2N, 4N, 8N. Keys stay identical,
 //            so tests can use tiny networks with the full-size key structure.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "formats/tensor_file.h"
 
 namespace swa {
 
@@ -23,5 +26,12 @@ struct ResNetSpec {
 
 // Throws InputError on names outside the grammar above.
 ResNetSpec parse_architecture(const std::string& name);
+
+// The ResNet above whose state dict has these tensors (torchvision's keys), for files that do not
+// name their architecture (a bare .pt): the stem from conv1's kernel (7x7: imagenet, 3x3: cifar),
+// the width from its output channels, the block kind from conv3 in the first block, the depth
+// from the blocks in each stage. nullopt when they fit none, with `why` saying what did not fit.
+// Loading the weights afterwards checks every tensor's shape.
+std::optional<ResNetSpec> architecture_from_layout(const StoredLayout& layout, std::string& why);
 
 }  // namespace swa

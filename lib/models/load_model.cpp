@@ -9,11 +9,7 @@ LoadedModel load_model(const std::string& path, const std::string& arch_override
   auto reader = open_snapshot(path);
   LoadedModel loaded;
   loaded.meta = reader->meta();
-  const std::string arch = arch_override.empty() ? loaded.meta.arch : arch_override;
-  if (arch.empty()) {
-    throw InputError(path,
-                     "has no architecture in its metadata; pass --arch (e.g. --arch resnet50)");
-  }
+  const std::string arch = arch_override.empty() ? snapshot_architecture(*reader) : arch_override;
   const StoredTensor* fc = reader->find("fc.weight");
   if (!fc || fc->shape.size() != 2)
     throw InputError(path, "fc.weight", "missing: not a ResNet snapshot");
@@ -26,6 +22,16 @@ LoadedModel load_model(const std::string& path, const std::string& arch_override
   loaded.meta.arch = loaded.model->spec().name();
   load_state_dict(*loaded.model, read_state_dict(*reader), path);
   return loaded;
+}
+
+std::string snapshot_architecture(const SnapshotReader& reader) {
+  if (!reader.meta().arch.empty()) return reader.meta().arch;
+  std::string why;
+  if (const auto spec = architecture_from_layout(reader.layout(), why)) return spec->name();
+  throw InputError(reader.path(),
+                   "has no architecture in its metadata, and its tensors fit none "
+                   "of the ResNets (" +
+                       why + "); pass --arch (e.g. --arch resnet50)");
 }
 
 }  // namespace swa

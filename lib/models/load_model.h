@@ -1,5 +1,6 @@
-// A ResNet built from a snapshot: architecture from the metadata (or `arch_override` for files
-// without it, e.g. a bare .pt), classes from the metadata or fc.weight, weights loaded strictly.
+// A ResNet built from a snapshot: architecture from the metadata, else from the tensors' keys and
+// shapes (a bare .pt), or `arch_override`; classes from the metadata or fc.weight, weights loaded
+// strictly.
 #pragma once
 #include <string>
 
@@ -15,5 +16,10 @@ struct LoadedModel {
 
 // Throws InputError naming the file when the architecture is unknown or tensors do not fit.
 LoadedModel load_model(const std::string& path, const std::string& arch_override = "");
+
+// A snapshot's architecture name: its metadata's, else the ResNet its tensors fit
+// (architecture_from_layout, lib/models/architecture.h). Throws InputError naming the file when
+// neither says.
+std::string snapshot_architecture(const SnapshotReader& reader);
 
 }  // namespace swa

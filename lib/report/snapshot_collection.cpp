@@ -8,6 +8,7 @@
 #include "lib/averaging/snapshot_compatibility.h"
 #include "lib/averaging/summation_order.h"
 #include "lib/models/batchnorm_keys.h"
+#include "lib/models/load_model.h"
 
 namespace swa {
 
@@ -45,6 +46,7 @@ SnapshotCollection SnapshotCollection::load(const std::vector<std::string>& path
         throw InputError(path, key, "holds NaN or infinite values");
       }
     }
+    e.meta.arch = snapshot_architecture(*reader);  // a bare .pt names none
     if (e.meta.num_classes <= 0) {
       for (const auto& [key, t] : e.state) {
         if (key == "fc.weight" && t.dim() == 2) e.meta.num_classes = t.size(0);

@@ -35,7 +35,11 @@ check "cuda without cuda" 1 "no CUDA device" -- "$bin/swa-eval" "$work/bn.pt" --
 check "an unknown device is refused by the parser" 105 "is not auto, cpu, cuda or cuda:N" -- "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar" --device gpu
 check "missing output folder" 1 "does not exist" -- "$bin/swa-bn" "$work/swa.h5" --data "$work/cifar" -o "$work/no/x.pt"
 check "output equal to input" 1 "overwrite" -- "$bin/swa-bn" "$work/swa.h5" --data "$work/cifar" -o "$work/swa.h5"
-check "a bare .pt needs --arch" 1 "--arch" -- "$bin/swa-eval" "$work/bare.pt" --data "$work/cifar"
+check "a bare .pt: the architecture comes from its tensors" 0 '"arch": "resnet18-cifar-w4"' -- \
+  "$bin/swa-eval" "$work/bare.pt" --data "$work/cifar" --json - -q
+/usr/bin/python3 -c "import torch,sys; sd=torch.load(sys.argv[1]); torch.save({k: v for k, v in sd.items() if not k.startswith('layer4.1.')}, sys.argv[2])" "$work/bare.pt" "$work/cut.pt" 2>/dev/null || true
+check "a bare .pt that fits no ResNet needs --arch" 1 "cut.pt: has no architecture in its metadata, and its tensors fit none of the ResNets (basic blocks per stage 2, 2, 2, 1 are no ResNet-18/34/50/101/152); pass --arch" -- \
+  "$bin/swa-eval" "$work/cut.pt" --data "$work/cifar"
 truncate -s 1000 "$work/cifar/test_batch.bin"
 check "truncated batch file" 1 "test_batch.bin: is 1000 bytes" -- "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar"
 

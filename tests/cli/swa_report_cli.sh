@@ -90,6 +90,20 @@ $py "$golden/report_schema.py" "$work/rep/report.json" | diff -u "$golden/report
 expect "report.json keeps its schema (tests/golden/report_schema.txt)" $?
 [ -s "$work/schema.diff" ] && cat "$work/schema.diff"
 
+# Snapshots as Python saves them (bare state dicts, DDP's module. prefix): no metadata, and swa-report
+# has no --arch: the architecture comes from the tensors.
+mkdir -p "$work/bare"
+$py - "$work/run/snapshots" "$work/bare" <<'PY'
+import glob, os, sys
+import h5py, numpy as np, torch
+for i, path in enumerate(sorted(glob.glob(os.path.join(sys.argv[1], "*.h5")))[:2]):
+    with h5py.File(path) as f:
+        sd = {"module." + k: torch.from_numpy(np.array(f["tensors"][k][...])) for k in f["tensors"]}
+    torch.save({"state_dict": sd}, os.path.join(sys.argv[2], f"epoch-{i}.pt"))
+PY
+check "report on bare .pt snapshots" 0 "report in" -- "${report[@]}" "$work/bare" -o "$work/bare-rep" --no-test
+grep -q '"arch": "resnet18-cifar-w4"' "$work/bare-rep/report.json"; expect "the report names the architecture the tensors fit" $?
+
 # Three copies of one snapshot: nothing to tell them apart.
 mkdir -p "$work/same"
 for i in 1 2 3; do cp "$work/run/snapshots/cycle-0004.h5" "$work/same/copy-$i.h5"; done

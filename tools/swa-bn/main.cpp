@@ -33,7 +33,8 @@ without augmentation unless --augment. The output records bn_state=recomputed.)"
   app.add_option("--seed", req.pass.seed, "Seed for --samples and --augment")
       ->capture_default_str();
   app.add_flag("--augment", req.pass.augment, "Random crop + flip, as in training");
-  app.add_option("--arch", req.arch_override, "Architecture, for files without metadata");
+  app.add_option("--arch", req.arch_override,
+                 "Architecture (default: the metadata's, else the ResNet the tensors fit)");
   std::string layout = "auto";
   app.add_option("--layout", layout,
                  "Memory layout of the pass: contiguous, channels_last, onednn (CPU: weights "

@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
   app.footer(R"(Examples:
   swa-eval swa-bn.pt --data cifar10/
   swa-eval cycle-0003.h5 --data cifar10/ --split val --json -
-  swa-eval model.pt --arch resnet50 --data cifar10/ --device cuda
+  swa-eval model.pt --data cifar10/ --device cuda   # a bare state dict: the ResNet its tensors fit
 
 Metrics: top-1, top-5 (percent), NLL (nats), ECE (15 equal-width bins), per-class accuracy,
 confusion matrix, images/s. Selection should use --split val; report --split test at the end.)");
@@ -85,7 +85,8 @@ confusion matrix, images/s. Selection should use --split val; report --split tes
   bool no_fold = false;
   app.add_option("checkpoint", req.checkpoint, "Snapshot (.h5, .pt, .safetensors)")->required();
   swa::add_image_tool_options(app, flags, "test, val or train");
-  app.add_option("--arch", req.arch_override, "Architecture, for files without metadata");
+  app.add_option("--arch", req.arch_override,
+                 "Architecture (default: the metadata's, else the ResNet the tensors fit)");
   app.add_flag("--no-fold", no_fold, "Keep BatchNorm separate (slower; for checking)");
   std::string engine = "auto";
   app.add_option("--engine", engine,
