@@ -6,6 +6,7 @@
 #include "formats/input_error.h"
 #include "formats/tensor_file.h"
 #include "lib/averaging/element_conversion.h"
+#include "lib/models/architecture.h"
 #include "lib/models/batchnorm_keys.h"
 
 namespace swa {
@@ -23,6 +24,19 @@ InspectionResult inspect_snapshot(const std::string& path, bool verify) {
   r["format"] = format_name(format_for_input(path));
   r["file_bytes"] = std::filesystem::file_size(path);
   r["meta"] = meta_to_json(reader->meta());
+  if (reader->meta().arch.empty()) {  // a bare .pt: what its tensors say instead
+    nlohmann::json fit;
+    std::string why;
+    const auto spec = architecture_from_layout(reader->layout(), why);
+    fit["arch"] = spec ? nlohmann::json(spec->name()) : nlohmann::json(nullptr);
+    if (!spec) fit["why"] = why;
+    const int64_t fc = reader->find("fc.weight");
+    const auto& fc_shape =
+        fc >= 0 ? reader->layout()[static_cast<size_t>(fc)].shape : std::vector<int64_t>{};
+    fit["num_classes"] =
+        fc_shape.size() == 2 ? nlohmann::json(fc_shape[0]) : nlohmann::json(nullptr);
+    r["architecture_from_tensors"] = fit;
+  }
   r["tensor_count"] = reader->layout().size();
   r["parameter_count"] = parameters;
   r["tensor_bytes"] = bytes;

@@ -14,13 +14,25 @@ std::string text_of(const nlohmann::json& v) {
   return v.dump();
 }
 
+// "resnet50, 10 classes", or for a file without metadata what its tensors fit.
+std::string architecture_line(const nlohmann::json& r) {
+  const auto& m = r.at("meta");
+  if (!r.contains("architecture_from_tensors")) {
+    return text_of(m.at("arch")) + ", " + m.at("num_classes").dump() + " classes";
+  }
+  const auto& fit = r.at("architecture_from_tensors");
+  const std::string classes = ", " + text_of(fit.at("num_classes")) + " classes";
+  if (fit.at("arch").is_null())
+    return "- (no metadata; fits no ResNet: " + text_of(fit.at("why")) + ")" + classes;
+  return text_of(fit.at("arch")) + " (no metadata: the ResNet its tensors fit)" + classes;
+}
+
 void print_human(const nlohmann::json& r) {
   const auto& m = r.at("meta");
   std::cout << r.at("path").get<std::string>() << "\n"
             << "  format       " << text_of(r.at("format")) << " (" << r.at("file_bytes")
             << " bytes)\n"
-            << "  arch         " << text_of(m.at("arch")) << ", " << m.at("num_classes")
-            << " classes\n"
+            << "  arch         " << architecture_line(r) << "\n"
             << "  epoch/cycle  " << m.at("epoch") << " / " << m.at("cycle") << ", step "
             << m.at("step") << ", lr " << text_of(m.at("lr")) << "\n"
             << "  train        loss " << text_of(m.at("train_loss")) << ", acc "
