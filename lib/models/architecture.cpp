@@ -65,6 +65,10 @@ std::optional<ResNetSpec> architecture_from_layout(const StoredLayout& layout, s
           " kernel (7x7: torchvision's stem, 3x3: the CIFAR stem)";
     return std::nullopt;
   }
+  if (conv1[0] < 1 || conv1[0] > 9999) {  // the names' -w<N> has at most four digits
+    why = "conv1.weight has " + std::to_string(conv1[0]) + " output channels";
+    return std::nullopt;
+  }
   spec.width = static_cast<int>(conv1[0]);
   const bool bottleneck = tensors.count("layer1.0.conv3.weight") > 0;
   std::vector<int> blocks;

@@ -12,8 +12,8 @@ namespace swa {
 void claim_run_folder(const std::string& run_dir, bool overwrite);
 
 // Creates `run_dir` when it is missing, and removes it again on destruction unless keep() was
-// called: a run refused for a bad flag or bad data leaves no empty folder (nor its .lock) behind.
-// A folder that existed before is never removed.
+// called: a run refused for a bad flag or bad data leaves no empty folder (nor its .lock) behind,
+// nor the parents it created for it. A folder that existed before is never removed.
 class NewRunFolder {
  public:
   explicit NewRunFolder(const std::string& run_dir);

@@ -28,7 +28,7 @@ expect "cycle-end snapshot metadata (epoch, cycle, lr at the low point, metrics,
 check "swa-start beyond epochs" 1 "--swa-start 4 is not before --epochs 4" -- "${train[@]}" --swa-start 4 --out "$work/x1"
 check "a cycle longer than the SWA phase" 1 "longer than the SWA phase" -- "${train[@]}" --cycle-epochs 3 --out "$work/x2"
 check "a non-positive rate" 1 "--lr must be positive" -- "${train[@]}" --lr 0 --out "$work/x3"
-check "no data" 1 "prepare.sh" -- "$bin/swa-train" --data "$work/none" --out "$work/x4"
+check "no data" 1 "prepare.sh" -- "$bin/swa-train" --data "$work/none" --out "$work/x4/deeper/run"
 [ ! -e "$work/x1" ] && [ ! -e "$work/x2" ] && [ ! -e "$work/x3" ] && [ ! -e "$work/x4" ]
 expect "a refused run leaves no folder behind (not even its lock)" $?
 # A finished run's folder: a fresh run into it is refused and changes nothing; --overwrite starts
