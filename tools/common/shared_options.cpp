@@ -1,5 +1,4 @@
 #include "tools/common/shared_options.h"
-#include "tools/common/number_checks.h"
 
 #include <fstream>
 #include <iostream>
@@ -7,6 +6,7 @@
 #include "formats/atomic_output.h"
 #include "formats/input_error.h"
 #include "formats/torch_save_tensor_file.h"
+#include "tools/common/number_checks.h"
 
 namespace swa {
 
