@@ -71,6 +71,15 @@ std::string locate_cifar10(const std::string& dir) {
   throw InputError(dir, std::string("holds no CIFAR-10 batch files; ") + kHowToGet);
 }
 
+void require_cifar10_outputs(int64_t outputs, const std::string& path) {
+  if (outputs == kCifarClasses) return;
+  throw InputError(path, "fc.weight",
+                   "gives " + std::to_string(outputs) + " outputs, but CIFAR-10 has " +
+                       std::to_string(kCifarClasses) +
+                       " classes: evaluate a model with a 10-way classifier (e.g. torchvision's "
+                       "resnet50(num_classes=10))");
+}
+
 std::vector<std::string> cifar10_class_names(const std::string& dir) {
   const std::string path = (fs::path(locate_cifar10(dir)) / "batches.meta.txt").string();
   std::ifstream in(path);

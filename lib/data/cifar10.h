@@ -35,6 +35,10 @@ struct CifarSource {
 // Throws InputError that says what was expected and how to get the data.
 std::string locate_cifar10(const std::string& dir);
 
+// Throws InputError naming `path` unless a model with `outputs` logits (fc.weight's rows) can be
+// scored on CIFAR-10: one per class, no more and no fewer.
+void require_cifar10_outputs(int64_t outputs, const std::string& path);
+
 // The class names from batches.meta.txt (airplane, automobile, ...).
 std::vector<std::string> cifar10_class_names(const std::string& dir);
 

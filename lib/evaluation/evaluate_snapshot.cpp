@@ -9,6 +9,7 @@ namespace swa {
 Evaluation evaluate_snapshot(const EvaluationRequest& req) {
   const auto start = std::chrono::steady_clock::now();
   LoadedModel loaded = load_model(req.checkpoint, req.arch_override);
+  require_cifar10_outputs(loaded.model->num_classes(), req.checkpoint);
   const ImageSet images = load_cifar10(req.data, req.split);
   Evaluation out;
   out.checkpoint = req.checkpoint;

@@ -7,6 +7,7 @@
 #include "lib/averaging/average_snapshots.h"
 #include "lib/averaging/snapshot_compatibility.h"
 #include "lib/averaging/summation_order.h"
+#include "lib/data/cifar10.h"
 #include "lib/models/batchnorm_keys.h"
 #include "lib/models/load_model.h"
 
@@ -52,6 +53,7 @@ SnapshotCollection SnapshotCollection::load(const std::vector<std::string>& path
         if (key == "fc.weight" && t.dim() == 2) e.meta.num_classes = t.size(0);
       }
     }
+    require_cifar10_outputs(e.meta.num_classes, path);
     entries.push_back(std::move(e));
     if (!first) first = std::move(reader);
   }

@@ -40,6 +40,9 @@ check "a bare .pt: the architecture comes from its tensors" 0 '"arch": "resnet18
 /usr/bin/python3 -c "import torch,sys; sd=torch.load(sys.argv[1]); torch.save({k: v for k, v in sd.items() if not k.startswith('layer4.1.')}, sys.argv[2])" "$work/bare.pt" "$work/cut.pt" 2>/dev/null || true
 check "a bare .pt that fits no ResNet needs --arch" 1 "cut.pt: has no architecture in its metadata, and its tensors fit none of the ResNets (basic blocks per stage 2, 2, 2, 1 are no ResNet-18/34/50/101/152); pass --arch" -- \
   "$bin/swa-eval" "$work/cut.pt" --data "$work/cifar"
+/usr/bin/python3 -c "import torch,torchvision,sys; torch.save(torchvision.models.resnet18(num_classes=5).state_dict(), sys.argv[1])" "$work/five.pt" 2>/dev/null || true
+check "a model with 5 outputs is refused for CIFAR-10's 10 classes" 1 "gives 5 outputs, but CIFAR-10 has 10 classes" -- \
+  "$bin/swa-eval" "$work/five.pt" --data "$work/cifar"
 truncate -s 1000 "$work/cifar/test_batch.bin"
 check "truncated batch file" 1 "test_batch.bin: is 1000 bytes" -- "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar"
 
