@@ -10,10 +10,7 @@ LoadedModel load_model(const std::string& path, const std::string& arch_override
   LoadedModel loaded;
   loaded.meta = reader->meta();
   const std::string arch = arch_override.empty() ? snapshot_architecture(*reader) : arch_override;
-  const StoredTensor* fc = reader->find("fc.weight");
-  if (!fc || fc->shape.size() != 2)
-    throw InputError(path, "fc.weight", "missing: not a ResNet snapshot");
-  if (loaded.meta.num_classes <= 0) loaded.meta.num_classes = fc->shape[0];
+  loaded.meta.num_classes = snapshot_num_classes(*reader);
   try {
     loaded.model = ResNet(parse_architecture(arch), loaded.meta.num_classes);
   } catch (const InputError& e) {
@@ -22,6 +19,13 @@ LoadedModel load_model(const std::string& path, const std::string& arch_override
   loaded.meta.arch = loaded.model->spec().name();
   load_state_dict(*loaded.model, read_state_dict(*reader), path);
   return loaded;
+}
+
+int64_t snapshot_num_classes(const SnapshotReader& reader) {
+  const StoredTensor* fc = reader.find("fc.weight");
+  if (!fc || fc->shape.size() != 2)
+    throw InputError(reader.path(), "fc.weight", "missing: not a ResNet snapshot");
+  return reader.meta().num_classes > 0 ? reader.meta().num_classes : fc->shape[0];
 }
 
 std::string snapshot_architecture(const SnapshotReader& reader) {

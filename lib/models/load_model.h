@@ -21,5 +21,8 @@ LoadedModel load_model(const std::string& path, const std::string& arch_override
 // (architecture_from_layout, lib/models/architecture.h). Throws InputError naming the file when
 // neither says.
 std::string snapshot_architecture(const SnapshotReader& reader);
+// A snapshot's class count: its metadata's, else fc.weight's rows. Throws InputError naming the
+// file when it has no fc.weight.
+int64_t snapshot_num_classes(const SnapshotReader& reader);
 
 }  // namespace swa

@@ -37,23 +37,21 @@ SnapshotCollection SnapshotCollection::load(const std::vector<std::string>& path
   std::unique_ptr<SnapshotReader> first;
   for (const auto& path : paths) {
     auto reader = open_snapshot(path);
+    // What the file says of itself first, before its tensors are read (a bare .pt names neither).
+    SnapshotMeta meta = reader->meta();
+    meta.arch = snapshot_architecture(*reader);
+    meta.num_classes = snapshot_num_classes(*reader);
+    require_cifar10_outputs(meta.num_classes, path);
     if (first) {
       check_compatible_snapshots(first->file(), reader->file());
     }
-    SnapshotEntry e{path, std::filesystem::path(path).filename().string(), reader->meta(),
+    SnapshotEntry e{path, std::filesystem::path(path).filename().string(), meta,
                     read_state_dict(*reader)};
     for (const auto& [key, t] : e.state) {
       if (t.is_floating_point() && !torch::isfinite(t).all().item<bool>()) {
         throw InputError(path, key, "holds NaN or infinite values");
       }
     }
-    e.meta.arch = snapshot_architecture(*reader);  // a bare .pt names none
-    if (e.meta.num_classes <= 0) {
-      for (const auto& [key, t] : e.state) {
-        if (key == "fc.weight" && t.dim() == 2) e.meta.num_classes = t.size(0);
-      }
-    }
-    require_cifar10_outputs(e.meta.num_classes, path);
     entries.push_back(std::move(e));
     if (!first) first = std::move(reader);
   }
