@@ -1,7 +1,5 @@
 #include "formats/digest_cache.h"
 
-#include <sys/stat.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -18,14 +16,10 @@ struct FileStamp {
   std::string stamp;  // "SIZE MTIME_NS CTIME_NS"
 };
 
-std::optional<FileStamp> stamp_of(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-  auto ns = [](const timespec& t) {
-    return std::to_string(int64_t{t.tv_sec} * 1000000000 + t.tv_nsec);
-  };
-  return FileStamp{std::to_string(st.st_dev) + "-" + std::to_string(st.st_ino),
-                   std::to_string(st.st_size) + " " + ns(st.st_mtim) + " " + ns(st.st_ctim)};
+FileStamp stamp_of(const FileIdentity& f) {
+  return {
+      std::to_string(f.device) + "-" + std::to_string(f.inode),
+      std::to_string(f.size) + " " + std::to_string(f.mtime_ns) + " " + std::to_string(f.ctime_ns)};
 }
 
 }  // namespace
@@ -38,28 +32,36 @@ DigestCache DigestCache::from_environment() {
 }
 
 std::optional<std::string> DigestCache::find(const std::string& path) const {
-  if (!enabled()) return std::nullopt;
-  const auto now = stamp_of(path);
+  const auto now = identity_of(path);
   if (!now) return std::nullopt;
-  std::ifstream in(folder_ + "/" + now->key);
+  return find(*now);
+}
+
+void DigestCache::store(const std::string& path, const std::string& sha256) const {
+  if (const auto now = identity_of(path)) store(*now, sha256);
+}
+
+std::optional<std::string> DigestCache::find(const FileIdentity& file) const {
+  if (!enabled()) return std::nullopt;
+  const FileStamp stamp = stamp_of(file);
+  std::ifstream in(folder_ + "/" + stamp.key);
   std::string line;
   if (!in || !std::getline(in, line)) return std::nullopt;
   // "SIZE MTIME_NS CTIME_NS SHA256"
   const auto last = line.find_last_of(' ');
-  if (last == std::string::npos || line.substr(0, last) != now->stamp) return std::nullopt;
+  if (last == std::string::npos || line.substr(0, last) != stamp.stamp) return std::nullopt;
   std::string digest = line.substr(last + 1);
   if (digest.size() != 64) return std::nullopt;
   return digest;
 }
 
-void DigestCache::store(const std::string& path, const std::string& sha256) const {
+void DigestCache::store(const FileIdentity& file, const std::string& sha256) const {
   if (!enabled()) return;
-  const auto now = stamp_of(path);
-  if (!now) return;
+  const FileStamp stamp = stamp_of(file);
   try {
     std::error_code ec;
     std::filesystem::create_directories(folder_, ec);
-    write_file_atomically(folder_ + "/" + now->key, now->stamp + " " + sha256 + "\n");
+    write_file_atomically(folder_ + "/" + stamp.key, stamp.stamp + " " + sha256 + "\n");
   } catch (const std::exception&) {
     // A read-only or full cache folder costs the next run a re-hash, nothing else.
   }

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "formats/file_identity.h"
+
 namespace swa {
 
 class DigestCache {
@@ -18,10 +20,12 @@ class DigestCache {
   explicit DigestCache(std::string folder) : folder_(std::move(folder)) {}
 
   bool enabled() const { return !folder_.empty(); }
-  // The recorded digest of `path` if the file is unchanged since it was recorded.
-  std::optional<std::string> find(const std::string& path) const;
-  // Records `sha256` as the digest of `path` as it is now.
-  void store(const std::string& path, const std::string& sha256) const;
+  // The recorded digest of the file in state `file` (formats/file_identity.h), if one is.
+  std::optional<std::string> find(const FileIdentity& file) const;
+  std::optional<std::string> find(const std::string& path) const;  // the file as it is now
+  // Records `sha256` as the digest of the file in state `file`.
+  void store(const FileIdentity& file, const std::string& sha256) const;
+  void store(const std::string& path, const std::string& sha256) const;  // as it is now
 
  private:
   std::string folder_;

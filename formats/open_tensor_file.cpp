@@ -1,12 +1,15 @@
 // Which container implementation a file gets: by its bytes when reading, by its name when writing.
 #include "formats/hdf5_tensor_file.h"
+#include "formats/input_error.h"
 #include "formats/safetensors_tensor_file.h"
 #include "formats/tensor_file.h"
 #include "formats/torch_save_tensor_file.h"
 
 namespace swa {
 
-std::unique_ptr<TensorFileReader> open_tensor_file(const std::string& path) {
+namespace {
+
+std::unique_ptr<TensorFileReader> open_by_format(const std::string& path) {
   switch (format_for_input(path)) {
     case SnapshotFormat::kHdf5:
       return open_hdf5_tensor_file(path);
@@ -16,6 +19,19 @@ std::unique_ptr<TensorFileReader> open_tensor_file(const std::string& path) {
       return open_safetensors_tensor_file(path);
   }
   throw std::logic_error("unreachable");
+}
+
+}  // namespace
+
+// The identity is taken before the file is opened and compared after: a file replaced while its
+// header and index were read is refused at once, and one changed later by check_unchanged().
+std::unique_ptr<TensorFileReader> open_tensor_file(const std::string& path) {
+  const std::optional<FileIdentity> before = identity_of(path);
+  auto reader = open_by_format(path);
+  if (!before) throw InputError(path, "no such file");
+  require_unchanged(path, *before);
+  reader->identity_ = *before;
+  return reader;
 }
 
 SnapshotMeta read_snapshot_meta(const std::string& path) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "formats/element_type.h"
+#include "formats/file_identity.h"
 #include "formats/segment_checksum.h"
 #include "formats/snapshot_meta.h"
 #include "formats/torch_checkpoint.h"
@@ -72,11 +73,21 @@ class TensorFileReader {
   // Reads and verifies all of tensor i into dst (nbytes() bytes).
   void read_tensor(size_t i, void* dst) const;
 
+  // The file as it was when opened (open_tensor_file records it).
+  const FileIdentity& identity() const { return identity_; }
+  // Throws InputError naming the file when it was replaced or written to since it was opened:
+  // what was read may mix old and new bytes.
+  void check_unchanged() const { require_unchanged(path_, identity_); }
+
  protected:
   explicit TensorFileReader(std::string path) : path_(std::move(path)) {}
   std::string path_;
   SnapshotMeta meta_;
   StoredLayout layout_;
+
+ private:
+  friend std::unique_ptr<TensorFileReader> open_tensor_file(const std::string& path);
+  FileIdentity identity_;
 };
 
 struct WriteOptions {

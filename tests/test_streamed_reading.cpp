@@ -165,14 +165,14 @@ TEST_CASE("the digest cache answers only for files unchanged since they were has
   { std::ofstream(path) << "first contents"; }
   const DigestCache cache(dir.file("cache"));
   CHECK_FALSE(cache.find(path).has_value());
-  const auto digests = input_digests({path}, 1, cache);
+  const auto digests = input_digests({path}, {*identity_of(path)}, 1, cache);
   CHECK(digests[0] == sha256_file(path));
   REQUIRE(cache.find(path) == digests[0]);
   // Same size, new bytes: the status-change time moves, so the entry no longer applies.
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   { std::ofstream(path) << "other contents"; }
   CHECK_FALSE(cache.find(path).has_value());
-  CHECK(input_digests({path}, 1, cache)[0] == sha256_file(path));
+  CHECK(input_digests({path}, {*identity_of(path)}, 1, cache)[0] == sha256_file(path));
   CHECK(sha256_file(path) != digests[0]);
   // A disabled cache never answers.
   CHECK_FALSE(DigestCache("").find(path).has_value());

@@ -8,12 +8,13 @@
 
 namespace swa {
 
-std::vector<std::string> input_digests(const std::vector<std::string>& paths, int threads,
+std::vector<std::string> input_digests(const std::vector<std::string>& paths,
+                                       const std::vector<FileIdentity>& opened, int threads,
                                        const DigestCache& cache) {
   std::vector<std::string> out(paths.size());
   std::vector<size_t> todo;
   for (size_t i = 0; i < paths.size(); ++i) {
-    if (auto known = cache.find(paths[i])) {
+    if (auto known = cache.find(opened[i])) {
       out[i] = *known;
     } else {
       todo.push_back(i);
@@ -25,7 +26,7 @@ std::vector<std::string> input_digests(const std::vector<std::string>& paths, in
                 for (size_t k = next++; k < todo.size(); k = next++) {
                   const size_t i = todo[k];
                   out[i] = sha256_file(paths[i]);
-                  cache.store(paths[i], out[i]);
+                  if (identity_of(paths[i]) == opened[i]) cache.store(opened[i], out[i]);
                 }
               });
   return out;

@@ -3,23 +3,34 @@
 #include <chrono>
 #include <filesystem>
 
-#include "formats/atomic_output.h"
 #include "formats/file_digest.h"
 #include "formats/input_error.h"
+#include "formats/output_guard.h"
 #include "lib/data/image_batches.h"
 #include "lib/models/load_model.h"
 #include "lib/models/state_dict.h"
 
 namespace swa {
 
+namespace {
+
+// The SHA-256 of the input as it was loaded: refused when the file changed since.
+std::string digest_of_opened(const std::string& path, const std::optional<FileIdentity>& opened) {
+  const std::string digest = sha256_file(path);
+  if (!opened) throw InputError(path, "no such file");
+  require_unchanged(path, *opened);
+  return digest;
+}
+
+}  // namespace
+
 BatchNormSummary recompute_snapshot_batchnorm(const BatchNormRequest& req) {
   const auto start = std::chrono::steady_clock::now();
-  require_writable_folder(req.output);
+  OutputGuard guard({req.input});
+  for (const auto& f : cifar10_files(req.data.dir)) guard.add_input(f);
+  guard.check_file("-o", req.output);
   format_for_path(req.output);  // an unknown extension fails now, not after the pass
-  std::error_code ec;
-  if (std::filesystem::equivalent(req.input, req.output, ec)) {
-    throw InputError(req.output, "output would overwrite the input; choose another name");
-  }
+  const std::optional<FileIdentity> opened = identity_of(req.input);
   LoadedModel loaded = load_model(req.input, req.arch_override);
   ImageSet images = load_cifar10(req.data, req.split);
   if (req.samples > 0)
@@ -39,7 +50,7 @@ BatchNormSummary recompute_snapshot_batchnorm(const BatchNormRequest& req) {
   meta.provenance = {
       {"operation", "recompute_batchnorm"},
       {"input", req.input},
-      {"input_sha256", sha256_file(req.input)},
+      {"input_sha256", digest_of_opened(req.input, opened)},
       {"data", req.data.dir},
       {"split", split_name(req.split)},
       {"validation_size", req.data.validation_size},

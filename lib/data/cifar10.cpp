@@ -71,6 +71,21 @@ std::string locate_cifar10(const std::string& dir) {
   throw InputError(dir, std::string("holds no CIFAR-10 batch files; ") + kHowToGet);
 }
 
+std::vector<std::string> cifar10_files(const std::string& dir) {
+  std::vector<std::string> files;
+  std::string folder;
+  try {
+    folder = locate_cifar10(dir);
+  } catch (const InputError&) {
+    return files;
+  }
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(folder, ec)) {
+    if (e.is_regular_file(ec)) files.push_back(e.path().string());
+  }
+  return files;
+}
+
 void require_cifar10_outputs(int64_t outputs, const std::string& path) {
   if (outputs == kCifarClasses) return;
   throw InputError(path, "fc.weight",

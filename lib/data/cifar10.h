@@ -34,6 +34,9 @@ struct CifarSource {
 // The folder that holds the .bin files (dir itself or dir/cifar-10-batches-bin).
 // Throws InputError that says what was expected and how to get the data.
 std::string locate_cifar10(const std::string& dir);
+// Every file of that folder (what a tool reading --data may read: formats/output_guard.h checks
+// outputs against them); none when `dir` is no CIFAR-10 folder (loading it says why later).
+std::vector<std::string> cifar10_files(const std::string& dir);
 
 // Throws InputError naming `path` unless a model with `outputs` logits (fc.weight's rows) can be
 // scored on CIFAR-10: one per class, no more and no fewer.

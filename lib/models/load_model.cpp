@@ -18,6 +18,7 @@ LoadedModel load_model(const std::string& path, const std::string& arch_override
   }
   loaded.meta.arch = loaded.model->spec().name();
   load_state_dict(*loaded.model, read_state_dict(*reader), path);
+  reader->file().check_unchanged();
   return loaded;
 }
 

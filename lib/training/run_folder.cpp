@@ -50,23 +50,10 @@ void claim_run_folder(const std::string& run_dir, bool overwrite) {
   }
 }
 
-NewRunFolder::NewRunFolder(const std::string& run_dir) {
-  if (fs::exists(run_dir)) return;
-  // The outermost folder this creates (--out a/b/run with only a/ there: a/b).
-  fs::path outermost = fs::absolute(run_dir).lexically_normal();
-  if (!outermost.has_filename()) outermost = outermost.parent_path();  // "run/"
-  while (outermost.has_parent_path() && outermost.parent_path() != outermost &&
-         !fs::exists(outermost.parent_path())) {
-    outermost = outermost.parent_path();
-  }
-  fs::create_directories(run_dir);
-  created_ = outermost.string();
-}
-
-NewRunFolder::~NewRunFolder() {
-  if (created_.empty()) return;
-  std::error_code ec;
-  fs::remove_all(created_, ec);
+std::vector<std::string> run_folder_outputs() {
+  std::vector<std::string> names(std::begin(kRunFiles), std::end(kRunFiles));
+  names.push_back("snapshots/");
+  return names;
 }
 
 }  // namespace swa

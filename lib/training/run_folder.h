@@ -1,8 +1,10 @@
 // The folder a fresh swa-train run writes (config.json, log.jsonl, last.h5, best.h5, snapshots/):
-// claimed before anything is written, so an earlier run in it is never overwritten by accident,
-// and removed again when the run is refused before it wrote anything.
+// claimed before anything is written, so an earlier run in it is never overwritten by accident
+// (formats/output_guard.h's NewFolder removes it again when the run is refused before it wrote
+// anything).
 #pragma once
 #include <string>
+#include <vector>
 
 namespace swa {
 
@@ -11,19 +13,7 @@ namespace swa {
 // removes those files first. Files swa-train does not write are left alone either way.
 void claim_run_folder(const std::string& run_dir, bool overwrite);
 
-// Creates `run_dir` when it is missing, and removes it again on destruction unless keep() was
-// called: a run refused for a bad flag or bad data leaves no empty folder (nor its .lock) behind,
-// nor the parents it created for it. A folder that existed before is never removed.
-class NewRunFolder {
- public:
-  explicit NewRunFolder(const std::string& run_dir);
-  ~NewRunFolder();
-  NewRunFolder(const NewRunFolder&) = delete;
-  NewRunFolder& operator=(const NewRunFolder&) = delete;
-  void keep() { created_.clear(); }
-
- private:
-  std::string created_;  // empty: nothing to remove
-};
+// What a run writes in its folder, in formats/output_guard.h's terms ("snapshots/": all of it).
+std::vector<std::string> run_folder_outputs();
 
 }  // namespace swa

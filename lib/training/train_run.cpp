@@ -16,6 +16,7 @@
 
 #include "formats/atomic_output.h"
 #include "formats/input_error.h"
+#include "formats/output_guard.h"
 #include "formats/snapshot.h"
 #include "lib/data/image_batches.h"
 #include "lib/distributed/gradient_reducer.h"
@@ -433,7 +434,10 @@ TrainSummary train(TrainConfig c, bool resume) {
   const bool writes = ranks.leads();  // rank 0 writes the run folder; the others only read it
   const std::string last_path = (fs::path(c.run_dir) / "last.h5").string();
   const std::string config_path = (fs::path(c.run_dir) / "config.json").string();
-  std::optional<NewRunFolder> new_folder;  // removed again if the run is refused before it writes
+  // --init is read from what --overwrite would remove: refused before anything is touched.
+  if (!resume && writes)
+    OutputGuard({c.init}).check_folder("--out", c.run_dir, run_folder_outputs());
+  std::optional<NewFolder> new_folder;  // removed again if the run is refused before it writes
   if (!resume && writes) new_folder.emplace(c.run_dir);
   std::optional<RunLock> lock;  // held until train() returns or throws
   if (writes && fs::is_directory(c.run_dir)) lock.emplace(c.run_dir);

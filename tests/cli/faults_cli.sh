@@ -43,12 +43,12 @@ if mount -t tmpfs -o size=8m tmpfs "$small" 2>/dev/null; then
   rm -f "$small/filler" "$small/w8.h5"
   [ -z "$(ls -A "$small")" ]; expect "a full disk leaves nothing behind" $?
   mount -o remount,ro "$small"
-  check "a read-only output folder" 1 "$small/out.h5: output folder '$small' is not writable" -- \
+  check "a read-only output folder" 1 "-o $small/out.h5: the folder '$small' is not writable" -- \
     "$bin/swa-average" "$work/r18" -o "$small/out.h5"
   umount "$small"
 elif [ "$(id -u)" -ne 0 ]; then
   chmod 555 "$small"
-  check "a read-only output folder" 1 "$small/out.h5: output folder '$small' is not writable" -- \
+  check "a read-only output folder" 1 "-o $small/out.h5: the folder '$small' is not writable" -- \
     "$bin/swa-average" "$work/r18" -o "$small/out.h5"
   chmod 755 "$small"
   echo "note: no tmpfs mount here (not root): the full file system case was not run"

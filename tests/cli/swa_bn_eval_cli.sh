@@ -34,7 +34,7 @@ check "unknown split" 105 "--split: dev not in {test,val,train}" -- "$bin/swa-ev
 check "cuda without cuda" 1 "no CUDA device" -- "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar" --device cuda
 check "an unknown device is refused by the parser" 105 "is not auto, cpu, cuda or cuda:N" -- "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar" --device gpu
 check "missing output folder" 1 "does not exist" -- "$bin/swa-bn" "$work/swa.h5" --data "$work/cifar" -o "$work/no/x.pt"
-check "output equal to input" 1 "overwrite" -- "$bin/swa-bn" "$work/swa.h5" --data "$work/cifar" -o "$work/swa.h5"
+check "output equal to input" 1 "is an input of this command" -- "$bin/swa-bn" "$work/swa.h5" --data "$work/cifar" -o "$work/swa.h5"
 check "a bare .pt: the architecture comes from its tensors" 0 '"arch": "resnet18-cifar-w4"' -- \
   "$bin/swa-eval" "$work/bare.pt" --data "$work/cifar" --json - -q
 /usr/bin/python3 -c "import torch,sys; sd=torch.load(sys.argv[1]); torch.save({k: v for k, v in sd.items() if not k.startswith('layer4.1.')}, sys.argv[2])" "$work/bare.pt" "$work/cut.pt" 2>/dev/null || true

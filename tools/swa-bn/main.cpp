@@ -2,7 +2,9 @@
 #include <iostream>
 
 #include "formats/input_error.h"
+#include "formats/output_guard.h"
 #include "lib/batchnorm/batchnorm_snapshot.h"
+#include "lib/data/cifar10.h"
 #include "lib/distributed/ranks.h"
 #include "lib/runtime/device.h"
 #include "lib/runtime/measured_choice.h"
@@ -51,6 +53,9 @@ without augmentation unless --augment. The output records bn_state=recomputed.)"
     // Under torchrun or swa-launch: every rank takes its share of the batches, rank 0 speaks
     const swa::Ranks& ranks = swa::Ranks::join_from_environment(distributed);
     if (!ranks.leads()) flags.quiet = true;
+    swa::OutputGuard guard({req.input, req.output});  // the snapshot written is no JSON target
+    for (const auto& f : swa::cifar10_files(flags.data_dir)) guard.add_input(f);
+    guard.check_json("--json", flags.json);
     req.data = {flags.data_dir, flags.validation_size};
     req.split = swa::parse_split(flags.split);
     req.pass.batch_size = flags.batch_size;

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "formats/output_guard.h"
+#include "lib/data/cifar10.h"
 #include "lib/distributed/ranks.h"
 #include "lib/evaluation/evaluate_snapshot.h"
 #include "lib/runtime/device.h"
@@ -110,6 +112,9 @@ confusion matrix, images/s. Selection should use --split val; report --split tes
     // Under torchrun or swa-launch: every rank takes its share of the batches, rank 0 speaks
     const swa::Ranks& ranks = swa::Ranks::join_from_environment(distributed);
     if (!ranks.leads()) flags.quiet = true;
+    swa::OutputGuard guard({req.checkpoint});
+    for (const auto& f : swa::cifar10_files(flags.data_dir)) guard.add_input(f);
+    guard.check_json("--json", flags.json);
     req.data = {flags.data_dir, flags.validation_size};
     req.split = swa::parse_split(flags.split);
     req.predict.batch_size = flags.batch_size;

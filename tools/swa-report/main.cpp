@@ -9,9 +9,12 @@
 
 #include "formats/atomic_output.h"
 #include "formats/input_error.h"
+#include "formats/output_guard.h"
+#include "lib/averaging/snapshot_inputs.h"
 #include "lib/distributed/ranks.h"
 #include "lib/report/report_batch.h"
 #include "lib/runtime/device.h"
+#include "lib/runtime/plural.h"
 #include "lib/runtime/threads.h"
 #include "tools/common/number_checks.h"
 #include "tools/common/run_tool.h"
@@ -24,14 +27,28 @@ namespace {
 void print_summary_line(const nlohmann::json& r, const std::string& dir) {
   const auto& rec = r.at("recommendation");
   std::fprintf(stderr,
-               "swa-report: %s: SWA %.2f %% vs best single %.2f %% (val); recommended: %s (%zu "
-               "snapshots, %.2f %% val)\n",
+               "swa-report: %s: SWA %.2f %% vs best single %.2f %% (val); recommended: %s (%s, "
+               "%.2f %% val)\n",
                r.at("source").get<std::string>().c_str(),
                r.at("uniform_average").at("validation").at("top1").get<double>(),
                r.at("best_single").at("validation").at("top1").get<double>(),
-               rec.at("name").get<std::string>().c_str(), rec.at("members").size(),
+               rec.at("name").get<std::string>().c_str(),
+               swa::count_of(rec.at("members").size(), "snapshot").c_str(),
                rec.at("validation").at("top1").get<double>());
   std::fprintf(stderr, "swa-report: report in %s/report.md\n", dir.c_str());
+}
+
+// Every file in the input folders (and their snapshots/): what the report reads, for the output
+// guard. Listed by name only; the report's own expansion checks them.
+std::vector<std::string> snapshot_folder_files(const std::vector<std::string>& inputs) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const auto& in : inputs) {
+    for (const fs::path& dir : {fs::path(in), fs::path(in) / "snapshots"}) {
+      for (const auto& e : fs::directory_iterator(dir, ec)) files.push_back(e.path().string());
+    }
+  }
+  return files;
 }
 
 }  // namespace
@@ -39,7 +56,7 @@ void print_summary_line(const nlohmann::json& r, const std::string& dir) {
 int main(int argc, char** argv) {
   CLI::App app{
       "Which snapshots help: per-snapshot metrics, leave-one-out, greedy soup, ensemble vs "
-      "average, output covariance, and a recommendation.",
+      "average,\noutput covariance, and a recommendation.",
       "swa-report"};
   app.footer(R"(Examples:
   swa-report runs/ref --data cifar10/                     # report in ./swa-report/
@@ -76,6 +93,10 @@ Exit codes: 0 ok, 1 bad input (any folder), 3 --fail-if-worse gate failed, 4 int
       "--fail-if-worse", fail_if_worse,
       "Exit 3 when SWA trails the best single snapshot by more than TOL validation points");
   app.add_flag("--no-test", no_test, "Skip the test split altogether");
+  swa::ExpandOptions expand;
+  app.add_flag("--skip-bad-files", expand.skip_bad_files,
+               "Skip what is no readable snapshot in a folder (a dangling link, an unreadable "
+               "file, other bytes) with a warning, instead of stopping");
   swa::add_quiet_option(app, quiet);
   swa::add_batch_size_option(app, batch_size);
   swa::add_device_option(app, device);
@@ -101,9 +122,13 @@ Exit codes: 0 ok, 1 bad input (any folder), 3 --fail-if-worse gate failed, 4 int
     base.scoring.device = ranks.local_device(swa::resolve_device(device));
     base.scoring.progress = !quiet && ::isatty(2);
     base.log_prefix = quiet ? "" : "swa-report";
-    // An unwritable destination fails before hours of compute, not after.
-    swa::require_writable_folder(
-        fs::is_directory(output) ? (fs::path(output) / "report.json").string() : output);
+    // An unwritable destination fails before hours of compute, not after; the folder itself is
+    // created (with its parents) when the report is written.
+    swa::OutputGuard guard(snapshot_folder_files(inputs));
+    for (const auto& f : swa::cifar10_files(data_dir)) guard.add_input(f);
+    guard.check_folder("-o", output,
+                       {"report.json", "report.md", "summary.json", "summary.md", "*.svg"});
+    guard.check_json("--json", json_target);
     swa::locate_cifar10(data_dir);  // a missing dataset fails before any snapshot is read
 
     swa::ReportBatchRequest request;
@@ -118,6 +143,14 @@ Exit codes: 0 ok, 1 bad input (any folder), 3 --fail-if-worse gate failed, 4 int
       if (ranks.leads()) std::cerr << "swa-report: error: " << run.error << "\n";
     };
     request.write_files = ranks.leads();
+    request.expand = expand;
+    request.on_expanded = [&](const swa::ExpandedInputs& found) {
+      if (!ranks.leads()) return;
+      for (const auto& why : found.skipped)
+        std::cerr << "swa-report: WARNING: skipped " << why << "\n";
+      if (!found.left_out.empty() && !quiet)
+        std::cerr << "swa-report: " << swa::describe_left_out(found) << "\n";
+    };
     const swa::ReportBatch result = swa::run_report_batch(request);
     const nlohmann::json& summary = result.summary;
     if (result.several && !quiet) {
