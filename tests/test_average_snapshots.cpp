@@ -45,9 +45,14 @@ std::string write_edited(const TempDir& dir, const std::string& name, Edit edit,
 TEST_CASE("the average of N copies of one snapshot is bit-identical to it") {
   TempDir dir;
   const auto a = write_tiny(dir, "a.h5", 1, 1);
+  std::vector<std::string> copies;
+  for (int k = 0; k < 7; ++k) {
+    copies.push_back(dir.file("copy" + std::to_string(k) + ".h5"));
+    std::filesystem::copy_file(a, copies.back());
+  }
   for (int n : {1, 3, 7}) {
     const auto out = dir.file("avg" + std::to_string(n) + ".h5");
-    average_snapshots(uniform(std::vector<std::string>(n, a), out));
+    average_snapshots(uniform(std::vector<std::string>(copies.begin(), copies.begin() + n), out));
     const auto want = load(a), got = load(out);
     REQUIRE(got.size() == want.size());
     for (size_t i = 0; i < want.size(); ++i) {
@@ -193,10 +198,20 @@ TEST_CASE("inputs that disagree are refused, naming the file and the tensor, wit
         }());
     flip_byte(bad, static_cast<std::streamoff>(std::filesystem::file_size(bad) / 2));
     // Its layout differs too, so compare it with itself: two copies of a corrupt file.
-    CHECK_THROWS_WITH(average_snapshots(uniform({bad, bad}, out)), Catch::Contains("checksum"));
+    const auto copy = dir.file("bad-copy.h5");
+    std::filesystem::copy_file(bad, copy);
+    CHECK_THROWS_WITH(average_snapshots(uniform({bad, copy}, out)), Catch::Contains("checksum"));
   }
   SECTION("an output that is one of the inputs") {
-    CHECK_THROWS_WITH(average_snapshots(uniform({good}, good)), Catch::Contains("overwrite"));
+    CHECK_THROWS_WITH(average_snapshots(uniform({good}, good)),
+                      Catch::Contains("is an input of this command"));
+  }
+  SECTION("the same file named twice, by another spelling") {
+    const auto dotted =
+        (std::filesystem::path(good).parent_path() / "." / std::filesystem::path(good).filename())
+            .string();
+    CHECK_THROWS_WITH(average_snapshots(uniform({good, dotted}, out)),
+                      Catch::Contains(dotted + ": names the same file as " + good));
   }
   SECTION("a missing output folder") {
     CHECK_THROWS_WITH(average_snapshots(uniform({good}, dir.file("no/out.pt"))),

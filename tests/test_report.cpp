@@ -163,16 +163,16 @@ TEST_CASE("the average of a collection is the float64 mean; counters come from t
 TEST_CASE("a collection's average is bit for bit the file swa-average writes from its files",
           "[report]") {
   TempDir dir;
-  // Members in an order other than their paths': c.h5, a.h5, b.h5. One element is 1, 1e20 and
-  // -1e20 in them, so the order of the sum shows: by path (a, b, c) it is 1/3; in member order
-  // the 1/3 would vanish into 1e20 first and the result would be 0.
+  // Members in an order other than their epochs': c.h5 (epoch 3), a.h5 (1), b.h5 (2). One element
+  // is 1, 1e20 and -1e20 in them, so the order of the sum shows: by epoch (a, b, c) it is 1/3; in
+  // member order the 1 would vanish into 1e20 first and the result would be 0.
   const std::vector<std::string> names = {"c.h5", "a.h5", "b.h5"};
   const float first[3] = {1.0f, 1e20f, -1e20f};
   std::vector<std::string> paths;
   for (size_t i = 0; i < names.size(); ++i) {
     auto state = tiny_state(11 + i);
     tensor_of(state, "fc.bias").view(-1)[0] = first[i];
-    save_snapshot(dir.file(names[i]), tiny_meta(static_cast<int64_t>(i) + 1), state);
+    save_snapshot(dir.file(names[i]), tiny_meta(i == 0 ? 3 : static_cast<int64_t>(i)), state);
     paths.push_back(dir.file(names[i]));
   }
   const auto in_memory = SnapshotCollection::load(paths).average({0, 1, 2});

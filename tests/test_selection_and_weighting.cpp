@@ -39,7 +39,7 @@ TEST_CASE("a folder expands to its snapshots in epoch order, not name order") {
   write_tiny(dir, "b.h5", 1, 1);
   write_tiny(dir, "a.h5", 2, 2);
   std::ofstream(dir.file("notes.txt")) << "ignored";
-  auto files = expand_snapshot_inputs({dir.path().string()});
+  auto files = expand_snapshot_inputs({dir.path().string()}).paths;
   REQUIRE(files.size() == 2);
   CHECK(files[0] == dir.file("b.h5"));
   CHECK(files[1] == dir.file("a.h5"));
@@ -54,19 +54,20 @@ TEST_CASE("weights: uniform, explicit (normalised), softmax of a metric, EMA") {
   metas[1].val_acc = 2;
   metas[2].val_acc = 3;
   const auto paths = names(3);
-  auto uniform = compute_weights(parse_weighting("", "", NAN), metas, paths);
+  auto uniform = compute_weights(parse_weighting("", "", std::nullopt), metas, paths);
   CHECK(uniform == std::vector<double>(3, 1.0 / 3));
 
-  auto expl = compute_weights(parse_weighting("1,1,2", "", NAN), metas, paths);
+  auto expl = compute_weights(parse_weighting("1,1,2", "", std::nullopt), metas, paths);
   CHECK(expl[2] == Approx(0.5));
-  CHECK_THROWS_WITH(compute_weights(parse_weighting("1,2", "", NAN), metas, paths),
+  CHECK_THROWS_WITH(compute_weights(parse_weighting("1,2", "", std::nullopt), metas, paths),
                     Catch::Contains("2 weights for 3"));
 
-  auto soft = compute_weights(parse_weighting("", "softmax:val_acc:0.5", NAN), metas, paths);
+  auto soft =
+      compute_weights(parse_weighting("", "softmax:val_acc:0.5", std::nullopt), metas, paths);
   const double z = std::exp(2.0) + std::exp(4.0) + std::exp(6.0);
   CHECK(soft[0] == Approx(std::exp(2.0) / z));
   CHECK(soft[2] == Approx(std::exp(6.0) / z));
-  auto neg = compute_weights(parse_weighting("", "softmax:-val_acc", NAN), metas, paths);
+  auto neg = compute_weights(parse_weighting("", "softmax:-val_acc", std::nullopt), metas, paths);
   CHECK(neg[0] > neg[2]);
 
   // ema = x1; ema = d*ema + (1-d)*x  =>  weights d^2, (1-d)d, (1-d)
@@ -77,14 +78,17 @@ TEST_CASE("weights: uniform, explicit (normalised), softmax of a metric, EMA") {
 }
 
 TEST_CASE("weighting flags are validated before any work") {
-  CHECK_THROWS_WITH(parse_weighting("1,x", "", NAN), Catch::Contains("not a number"));
-  CHECK_THROWS_WITH(parse_weighting("1,-1", "", NAN), Catch::Contains("non-negative"));
-  CHECK_THROWS_WITH(parse_weighting("1", "softmax:val_acc", NAN), Catch::Contains("exclude"));
-  CHECK_THROWS_WITH(parse_weighting("", "softmax:val_accuracy", NAN),
+  CHECK_THROWS_WITH(parse_weighting("1,x", "", std::nullopt), Catch::Contains("not a number"));
+  CHECK_THROWS_WITH(parse_weighting("1,-1", "", std::nullopt), Catch::Contains("non-negative"));
+  CHECK_THROWS_WITH(parse_weighting("1", "softmax:val_acc", std::nullopt),
+                    Catch::Contains("exclude"));
+  CHECK_THROWS_WITH(parse_weighting("", "softmax:val_accuracy", std::nullopt),
                     Catch::Contains("unknown metadata field"));
-  CHECK_THROWS_WITH(parse_weighting("", "softmax:val_acc:0", NAN), Catch::Contains("temperature"));
+  CHECK_THROWS_WITH(parse_weighting("", "softmax:val_acc:0", std::nullopt),
+                    Catch::Contains("temperature"));
   CHECK_THROWS_WITH(parse_weighting("", "", 1.0), Catch::Contains("[0, 1)"));
   std::vector<SnapshotMeta> metas(2);
-  CHECK_THROWS_WITH(compute_weights(parse_weighting("", "softmax:val_acc", NAN), metas, names(2)),
-                    Catch::Contains("s1") && Catch::Contains("val_acc"));
+  CHECK_THROWS_WITH(
+      compute_weights(parse_weighting("", "softmax:val_acc", std::nullopt), metas, names(2)),
+      Catch::Contains("s1") && Catch::Contains("val_acc"));
 }

@@ -5,15 +5,16 @@
 namespace swa {
 
 AveragePlan plan_average(const std::vector<std::string>& args, const SelectionOptions& selection,
-                         const WeightingSpec& weighting) {
-  const auto paths = expand_snapshot_inputs(args);
+                         const WeightingSpec& weighting, const ExpandOptions& expand) {
+  AveragePlan plan;
+  plan.found = expand_snapshot_inputs(args, expand);
+  const auto& paths = plan.found.paths;
   std::vector<SnapshotMeta> metas;
   std::vector<int64_t> epochs;
   for (const auto& p : paths) {
     metas.push_back(read_snapshot_meta(p));
     epochs.push_back(metas.back().epoch);
   }
-  AveragePlan plan;
   std::vector<SnapshotMeta> chosen;
   for (size_t i : select_snapshots(paths, epochs, selection)) {
     plan.inputs.push_back(paths[i]);

@@ -13,9 +13,10 @@ struct AveragePlan {
   std::vector<std::string> inputs;
   std::vector<double> weights;  // parallel to inputs, summing to 1
   std::string weighting;        // WeightingSpec::describe()
+  ExpandedInputs found;         // what the folders and globs held, left out and skipped included
 };
 
 AveragePlan plan_average(const std::vector<std::string>& args, const SelectionOptions& selection,
-                         const WeightingSpec& weighting);
+                         const WeightingSpec& weighting, const ExpandOptions& expand = {});
 
 }  // namespace swa

@@ -1,9 +1,16 @@
 // Weighted average of snapshots, streamed tensor by tensor.
-// Requires: inputs share keys, shapes, dtypes and architecture; weights are normalised.
-// Ensures: floating tensors selected by `layers` are averaged in float64 and written in their
-// input dtype; the sum runs in a fixed order (inputs sorted by path), so permuting the inputs
-// does not change a bit, and N copies of one snapshot average to it exactly. Other tensors
-// (num_batches_tracked, tensors outside `layers`) come from `base`. Peak memory is one float64
+// Requires: inputs share keys, shapes, dtypes and architecture (checked: InputError otherwise),
+// each file named once (by device and inode, whatever the spelling).
+// Ensures: tensors are matched by name, whatever order each file stores them in; the output keeps
+// the order of `base` when given, else of the first input. Floating tensors selected by `layers`
+// are summed in float64 (weights scaled so the largest is 1, in the order of
+// lib/averaging/summation_order.h: metadata, then real path), divided once by the weights' total
+// and written in their input dtype as torch's Tensor::to rounds a float64 tensor; so permuting,
+// renaming or linking the inputs does not change a bit, and N copies of one snapshot average to
+// it exactly. Other tensors (num_batches_tracked, tensors outside `layers`) come from `base`, by
+// default the latest input (the last in summation order, whatever the command line's order). An
+// input replaced or written to while it is read is an error, and the SHA-256 recorded for each
+// input is of the bytes that were averaged. Peak memory is one float64
 // tensor, one output tensor and a small block per thread, whatever the number of inputs (plus
 // the output for .pt, whose container is written whole). Nothing appears at `output` unless
 // everything succeeded. Torch-free: swa-average runs without loading LibTorch.
@@ -19,14 +26,15 @@ namespace swa {
 
 struct AverageRequest {
   std::vector<std::string> inputs;  // in selection order
-  std::vector<double> weights;      // parallel to inputs, summing to 1
+  std::vector<double> weights;      // parallel to inputs: non-negative, finite, any scale
   std::string weighting = "uniform";
   std::string output;
-  std::string base;             // empty: the last input
+  std::string base;             // empty: the latest input (epoch, step, then real path)
   std::string layers_pattern;   // empty: every floating tensor
   double soft_threshold = 0.0;  // > 0: L1 shrink of averaged conv/linear weights
   WriteOptions write_options;
-  int threads = 0;  // 0: every core; 1: everything, hashing too, on this thread
+  int threads = 0;        // 0: every core; 1: everything, hashing too, on this thread
+  bool progress = false;  // a bar on stderr (only drawn on a terminal)
 };
 
 struct AverageSummary {

@@ -20,9 +20,12 @@ double parse_real(const std::string& text, const std::string& what) {
   }
 }
 
-std::vector<double> normalised(std::vector<double> w) {
+// w / sum(w), the sum taken after scaling by the largest weight: 1e308 twice overflows no sum.
+std::vector<double> normalised(std::vector<double> w, const std::string& what) {
+  const double largest = *std::max_element(w.begin(), w.end());
+  if (!(largest > 0)) throw InputError(what + ": the weights sum to zero");
   double sum = 0;
-  for (double v : w) sum += v;
+  for (double& v : w) sum += (v /= largest);
   for (double& v : w) v /= sum;
   return w;
 }
@@ -47,8 +50,8 @@ std::string WeightingSpec::describe() const {
 }
 
 WeightingSpec parse_weighting(const std::string& weights_csv, const std::string& softmax_spec,
-                              double ema_decay) {
-  const int set = !weights_csv.empty() + !softmax_spec.empty() + !std::isnan(ema_decay);
+                              std::optional<double> ema_decay) {
+  const int set = !weights_csv.empty() + !softmax_spec.empty() + ema_decay.has_value();
   if (set > 1) throw InputError("--weights, --weighting and --ema exclude each other: give one");
   WeightingSpec spec;
   if (!weights_csv.empty()) {
@@ -83,12 +86,14 @@ WeightingSpec parse_weighting(const std::string& weights_csv, const std::string&
     if (!(spec.temperature > 0) || !std::isfinite(spec.temperature)) {
       throw InputError("--weighting: the temperature must be a positive number");
     }
-  } else if (!std::isnan(ema_decay)) {
-    if (!(ema_decay >= 0 && ema_decay < 1)) {
-      throw InputError("--ema: DECAY must be in [0, 1), got " + std::to_string(ema_decay));
+  } else if (ema_decay) {
+    if (!(*ema_decay >= 0 && *ema_decay < 1)) {
+      std::ostringstream got;
+      got << *ema_decay;
+      throw InputError("--ema: DECAY must be a number in [0, 1), got " + got.str());
     }
     spec.kind = WeightingSpec::Kind::kEma;
-    spec.decay = ema_decay;
+    spec.decay = *ema_decay;
   }
   return spec;
 }
@@ -105,10 +110,7 @@ std::vector<double> compute_weights(const WeightingSpec& spec,
         throw InputError("--weights: " + std::to_string(spec.weights.size()) + " weights for " +
                          std::to_string(n) + " selected snapshots");
       }
-      double sum = 0;
-      for (double w : spec.weights) sum += w;
-      if (!(sum > 0)) throw InputError("--weights: the weights sum to zero");
-      return normalised(spec.weights);
+      return normalised(spec.weights, "--weights");
     }
     case WeightingSpec::Kind::kSoftmax: {
       std::vector<double> scores;
@@ -123,7 +125,7 @@ std::vector<double> compute_weights(const WeightingSpec& spec,
       const double top = *std::max_element(scores.begin(), scores.end());
       std::vector<double> w;
       for (double s : scores) w.push_back(std::exp(s - top));  // shifted: no overflow
-      return normalised(w);
+      return normalised(w, "--weighting " + spec.describe());
     }
     case WeightingSpec::Kind::kEma: {
       std::vector<double> w(n);
@@ -131,7 +133,7 @@ std::vector<double> compute_weights(const WeightingSpec& spec,
         const double tail = std::pow(spec.decay, static_cast<double>(n - 1 - k));
         w[k] = k == 0 ? tail : (1.0 - spec.decay) * tail;
       }
-      return normalised(w);
+      return normalised(w, "--ema");
     }
   }
   return {};

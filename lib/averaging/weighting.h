@@ -5,8 +5,10 @@
 //                         ranks lower values higher (softmax:-val_loss:0.1)
 //   --ema DECAY           exponential moving average in input order: the same result as
 //                         ema = x1; ema = DECAY*ema + (1-DECAY)*x_k
-// Weights are returned normalised to sum to 1.
+// Weights are returned normalised to sum to 1 (scaled by the largest first, so no sum overflows);
+// a weight, decay or temperature that is not a finite number is refused.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,7 +29,7 @@ struct WeightingSpec {
 
 // From the tool's flags; at most one of them may be set. Throws InputError on bad values.
 WeightingSpec parse_weighting(const std::string& weights_csv, const std::string& softmax_spec,
-                              double ema_decay);
+                              std::optional<double> ema_decay);
 
 // Throws InputError (naming the file) when a metric is unknown or weights are unusable.
 std::vector<double> compute_weights(const WeightingSpec& spec,

@@ -49,7 +49,9 @@ ReportBatch run_report_batch(const ReportBatchRequest& req) {
     try {
       ReportRequest one = req.settings;
       one.source = input;
-      one.snapshots = expand_snapshot_inputs({snapshot_folder(input)});
+      const ExpandedInputs found = expand_snapshot_inputs({snapshot_folder(input)}, req.expand);
+      if (req.on_expanded) req.on_expanded(found);
+      one.snapshots = found.paths;
       run.report = report_to_json(build_report(one));
       if (req.write_files) write_report_files(run.report, dir);
       run.report_dir = out.several ? name : dir;

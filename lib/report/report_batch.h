@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/averaging/snapshot_inputs.h"
 #include "lib/report/batch_summary.h"
 #include "lib/report/build_report.h"
 
@@ -23,6 +24,10 @@ struct ReportBatchRequest {
   // false: compute every report but write no file (the ranks other than 0 of a distributed run,
   // which share each report's passes).
   bool write_files = true;
+  // How each input folder is expanded (lib/averaging/snapshot_inputs.h), and what it held that
+  // was left out or skipped (for the tool to say).
+  ExpandOptions expand;
+  std::function<void(const ExpandedInputs& found)> on_expanded;
 };
 
 struct ReportBatch {

@@ -1,6 +1,7 @@
 #include "lib/report/snapshot_collection.h"
 
 #include <filesystem>
+#include <unordered_map>
 
 #include "formats/input_error.h"
 #include "formats/torch_element_type.h"
@@ -32,7 +33,29 @@ SnapshotCollection::SnapshotCollection(std::vector<SnapshotEntry> entries)
   }
 }
 
+namespace {
+
+// `state`'s tensors in the key order of `reference` (files store their tensors in any order: they
+// are matched by name). Keys that differ are left for the constructor's check to name.
+StateDict in_order_of(const StateDict& reference, StateDict state, const std::string& path) {
+  if (state.size() != reference.size()) return state;
+  std::unordered_map<std::string, size_t> where;
+  for (size_t k = 0; k < state.size(); ++k) where.emplace(state[k].first, k);
+  StateDict ordered;
+  ordered.reserve(state.size());
+  for (const auto& [key, t] : reference) {
+    auto it = where.find(key);
+    if (it == where.end()) throw InputError(path, key, "missing");
+    ordered.push_back(std::move(state[it->second]));
+  }
+  return ordered;
+}
+
+}  // namespace
+
 SnapshotCollection SnapshotCollection::load(const std::vector<std::string>& paths) {
+  // The same file twice (a link in the folder to another snapshot) would count twice.
+  require_distinct_files(paths, "each snapshot counts once");
   std::vector<SnapshotEntry> entries;
   std::unique_ptr<SnapshotReader> first;
   for (const auto& path : paths) {
@@ -47,11 +70,13 @@ SnapshotCollection SnapshotCollection::load(const std::vector<std::string>& path
     }
     SnapshotEntry e{path, std::filesystem::path(path).filename().string(), meta,
                     read_state_dict(*reader)};
+    if (!entries.empty()) e.state = in_order_of(entries.front().state, std::move(e.state), path);
     for (const auto& [key, t] : e.state) {
       if (t.is_floating_point() && !torch::isfinite(t).all().item<bool>()) {
         throw InputError(path, key, "holds NaN or infinite values");
       }
     }
+    reader->file().check_unchanged();
     entries.push_back(std::move(e));
     if (!first) first = std::move(reader);
   }
@@ -63,10 +88,17 @@ StateDict SnapshotCollection::average(const std::vector<int>& members) const {
   if (members.size() == 1) return entries_.at(static_cast<size_t>(members[0])).state;
   // What `swa-average` of the members' files computes: uniform weights, the sum in path order.
   std::vector<std::string> paths;
-  for (int m : members) paths.push_back(entries_.at(static_cast<size_t>(m)).path);
-  const std::vector<size_t> order = summation_order(paths);
-  const std::vector<double> weights(members.size(), 1.0 / static_cast<double>(members.size()));
-  const auto& last = entries_.at(static_cast<size_t>(members.back())).state;
+  std::vector<SummationKey> keys;
+  for (int m : members) {
+    const SnapshotEntry& e = entries_.at(static_cast<size_t>(m));
+    paths.push_back(e.path);
+    keys.push_back(summation_key(e.path, e.meta));
+  }
+  const std::vector<size_t> order = summation_order(keys);
+  const SummationWeights weights =
+      summation_weights(std::vector<double>(members.size(), 1.0), order);
+  // The other tensors from the latest member, as swa-average takes them from its latest input.
+  const auto& last = entries_.at(static_cast<size_t>(members[order.back()])).state;
   std::vector<double> acc;
   StateDict out;
   out.reserve(last.size());

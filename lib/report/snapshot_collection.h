@@ -30,9 +30,10 @@ class SnapshotCollection {
   int64_t num_classes() const { return entries_.front().meta.num_classes; }
 
   // The uniform average of `members` (indices), bit for bit what `swa-average` of their files
-  // writes (lib/averaging/summation_order.h): floating tensors summed in float64 in path order
-  // and stored in their own dtype; other tensors (num_batches_tracked) from the last member.
-  // A single member returns that snapshot's tensors unchanged.
+  // writes (lib/averaging/summation_order.h): floating tensors summed in float64 in the order of
+  // their metadata and real paths, divided once, and stored in their own dtype; other tensors
+  // (num_batches_tracked) from the latest member. A single member returns that snapshot's tensors
+  // unchanged.
   StateDict average(const std::vector<int>& members) const;
 
  private:

@@ -17,7 +17,7 @@ check "layers + base" 0 "from base" -- "$bin/swa-average" "$work/run" --layers '
 
 check "missing input" 1 "no such file" -- "$bin/swa-average" "$work/nope.h5" -o "$work/x.pt"
 check "architecture mismatch" 1 "architecture" -- "$bin/swa-average" "$work/run/cycle-0001.h5" "$work/other/cycle-0001.h5" -o "$work/x.pt"
-check "output is an input" 1 "overwrite" -- "$bin/swa-average" "$work/run" -o "$work/run/cycle-0002.h5"
+check "output is an input" 1 "is an input of this command" -- "$bin/swa-average" "$work/run" -o "$work/run/cycle-0002.h5"
 check "missing output folder" 1 "does not exist" -- "$bin/swa-average" "$work/run" -o "$work/missing/x.pt"
 check "unknown output extension" 1 "unknown snapshot extension" -- "$bin/swa-average" "$work/run" -o "$work/x.weights"
 check "wrong weight count" 1 "3 weights for 4" -- "$bin/swa-average" "$work/run" --weights 1,2,3 -o "$work/x.pt"
