@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <set>
 
 #include "formats/atomic_output.h"
 #include "formats/input_error.h"
@@ -77,13 +78,7 @@ class SafetensorsTensorFileReader final : public TensorFileReader {
     }
     std::string text(header_size, '\0');
     file_.read_exact(text.data(), header_size, 8, "header");
-    nlohmann::ordered_json header;
-    try {
-      header = nlohmann::ordered_json::parse(text);
-    } catch (const nlohmann::json::exception& e) {
-      throw InputError(path,
-                       std::string("not a safetensors file: header is not JSON: ") + e.what());
-    }
+    const nlohmann::ordered_json header = parse_header(text);
     data_start_ = 8 + header_size;
     parse_entries(header, file_size - data_start_);
   }
@@ -97,59 +92,139 @@ class SafetensorsTensorFileReader final : public TensorFileReader {
   }
 
  private:
-  void parse_entries(const nlohmann::ordered_json& header, uint64_t data_size) {
-    struct Entry {
-      StoredTensor info;
-      uint64_t begin, end;
+  // The header as the reference implementation takes it: one JSON object with no key twice (at
+  // any depth), then nothing but spaces (0x20) up to its stated length.
+  nlohmann::ordered_json parse_header(std::string text) const {
+    const size_t end = text.find_last_not_of(' ');
+    if (text.empty() || text[0] != '{' || end == std::string::npos || text[end] != '}') {
+      throw InputError(path_,
+                       "not a safetensors file: the header must be one JSON object, padded "
+                       "with spaces only");
+    }
+    text.resize(end + 1);
+    std::vector<std::set<std::string>> open_objects;
+    std::string repeated;
+    auto check_keys = [&](int /*depth*/, nlohmann::json::parse_event_t event,
+                          nlohmann::ordered_json& parsed) {
+      using Event = nlohmann::json::parse_event_t;
+      if (event == Event::object_start) open_objects.emplace_back();
+      if (event == Event::object_end && !open_objects.empty()) open_objects.pop_back();
+      if (event == Event::key && !open_objects.empty() && repeated.empty() &&
+          !open_objects.back().insert(parsed.get<std::string>()).second) {
+        repeated = parsed.get<std::string>();
+      }
+      return true;
     };
+    nlohmann::ordered_json header;
+    try {
+      header = nlohmann::ordered_json::parse(text, check_keys);
+    } catch (const nlohmann::json::exception& e) {
+      throw InputError(path_,
+                       std::string("not a safetensors file: header is not JSON: ") + e.what());
+    }
+    if (!repeated.empty()) {
+      throw InputError(path_, "the safetensors header names '" + repeated +
+                                  "' twice (which one holds the data is anyone's guess)");
+    }
+    return header;
+  }
+
+  void read_metadata(const nlohmann::ordered_json& value) {
+    if (!value.is_object()) throw InputError(path_, "__metadata__ must map strings to strings");
+    for (const auto& [k, v] : value.items()) {
+      if (!v.is_string())
+        throw InputError(path_, "__metadata__ '" + k +
+                                    "' is not a string (it must map strings to "
+                                    "strings)");
+    }
+    if (!value.contains(kMetaKey)) return;
+    try {
+      meta_ = meta_from_json(nlohmann::json::parse(value.at(kMetaKey).get<std::string>()), path_);
+    } catch (const nlohmann::json::exception& e) {
+      throw InputError(path_, std::string("__metadata__.swa_meta is not JSON: ") + e.what());
+    }
+  }
+
+  struct Entry {
+    StoredTensor info;
+    uint64_t begin, end;
+  };
+
+  // One tensor's entry: exactly dtype, shape and data_offsets, consistent with each other.
+  Entry read_entry(const std::string& key, const nlohmann::ordered_json& value,
+                   uint64_t data_size) const {
+    if (!value.is_object() || value.size() != 3 || !value.contains("dtype") ||
+        !value.contains("shape") || !value.contains("data_offsets")) {
+      throw InputError(path_, key, "header entry must hold exactly dtype, shape and data_offsets");
+    }
+    Entry e;
+    e.info.key = key;
+    try {
+      const std::string code = value.at("dtype").get<std::string>();
+      auto it = std::find_if(std::begin(kDtypes), std::end(kDtypes),
+                             [&](const auto& d) { return code == d.first; });
+      if (it == std::end(kDtypes)) throw InputError(path_, key, "unsupported dtype " + code);
+      e.info.type = it->second;
+      for (const auto& d : value.at("shape")) {
+        if (!d.is_number_unsigned())
+          throw InputError(path_, key, "impossible shape: a dimension of " + d.dump());
+        e.info.shape.push_back(d.get<int64_t>());
+      }
+      const auto& offsets = value.at("data_offsets");
+      if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
+          !offsets[1].is_number_unsigned()) {
+        throw InputError(path_, key, "data_offsets must be two non-negative integers");
+      }
+      e.begin = offsets[0].get<uint64_t>();
+      e.end = offsets[1].get<uint64_t>();
+    } catch (const nlohmann::json::exception& ex) {
+      throw InputError(path_, key, std::string("malformed header entry: ") + ex.what());
+    }
+    check_tensor_size(path_, e.info,
+                      static_cast<int64_t>(
+                          std::min<uint64_t>(data_size, static_cast<uint64_t>(kMaxTensorBytes))));
+    if (e.end < e.begin || e.end - e.begin != static_cast<uint64_t>(e.info.nbytes())) {
+      throw InputError(path_, key, "data_offsets do not match dtype and shape");
+    }
+    if (e.end > data_size) {
+      throw InputError(path_, key, "data runs past the end of the file (truncated?)");
+    }
+    return e;
+  }
+
+  void parse_entries(const nlohmann::ordered_json& header, uint64_t data_size) {
     std::vector<Entry> entries;
     for (const auto& [key, value] : header.items()) {
       if (key == "__metadata__") {
-        if (value.contains(kMetaKey) && value.at(kMetaKey).is_string()) {
-          try {
-            meta_ =
-                meta_from_json(nlohmann::json::parse(value.at(kMetaKey).get<std::string>()), path_);
-          } catch (const nlohmann::json::exception& e) {
-            throw InputError(path_, std::string("__metadata__.swa_meta is not JSON: ") + e.what());
-          }
-        }
-        continue;
+        read_metadata(value);
+      } else {
+        entries.push_back(read_entry(key, value, data_size));
       }
-      Entry e;
-      e.info.key = key;
-      try {
-        const std::string code = value.at("dtype").get<std::string>();
-        auto it = std::find_if(std::begin(kDtypes), std::end(kDtypes),
-                               [&](const auto& d) { return code == d.first; });
-        if (it == std::end(kDtypes)) throw InputError(path_, key, "unsupported dtype " + code);
-        e.info.type = it->second;
-        e.info.shape = value.at("shape").get<std::vector<int64_t>>();
-        const auto offsets = value.at("data_offsets").get<std::vector<uint64_t>>();
-        if (offsets.size() != 2) throw InputError(path_, key, "data_offsets must have 2 entries");
-        e.begin = offsets[0];
-        e.end = offsets[1];
-      } catch (const nlohmann::json::exception& ex) {
-        throw InputError(path_, key, std::string("malformed header entry: ") + ex.what());
-      }
-      check_tensor_size(path_, e.info,
-                        static_cast<int64_t>(
-                            std::min<uint64_t>(data_size, static_cast<uint64_t>(kMaxTensorBytes))));
-      if (e.end < e.begin || e.end - e.begin != static_cast<uint64_t>(e.info.nbytes())) {
-        throw InputError(path_, key, "data_offsets do not match dtype and shape");
-      }
-      if (e.end > data_size) {
-        throw InputError(path_, key, "data runs past the end of the file (truncated?)");
-      }
-      entries.push_back(std::move(e));
     }
     // Keys in data order: for files this toolkit wrote, that is state_dict order.
-    std::stable_sort(entries.begin(), entries.end(),
-                     [](const Entry& a, const Entry& b) { return a.begin < b.begin; });
-    for (size_t i = 1; i < entries.size(); ++i) {
-      if (entries[i].begin < entries[i - 1].end) {
-        throw InputError(path_, entries[i].info.key,
+    std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+      return a.begin < b.begin || (a.begin == b.begin && a.end < b.end);
+    });
+    // As the reference requires: tensors back to back from offset 0, nothing between or after.
+    uint64_t expected = 0;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const Entry& e = entries[i];
+      if (e.begin < expected) {
+        throw InputError(path_, e.info.key,
                          "data overlaps tensor '" + entries[i - 1].info.key + "'");
       }
+      if (e.begin > expected) {
+        throw InputError(path_, e.info.key,
+                         "data starts at byte " + std::to_string(e.begin) + ", leaving " +
+                             std::to_string(e.begin - expected) +
+                             " bytes that no tensor holds before it");
+      }
+      expected = e.end;
+    }
+    if (expected != data_size) {
+      throw InputError(path_, std::to_string(data_size - expected) +
+                                  " bytes after the last tensor that no tensor holds (the file "
+                                  "was appended to, or its header is wrong)");
     }
     for (auto& e : entries) {
       layout_.push_back(std::move(e.info));
