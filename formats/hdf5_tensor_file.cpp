@@ -5,6 +5,7 @@
 #include <hdf5.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <mutex>
@@ -467,7 +468,10 @@ Hid open_read_only(const ReadableFile& bytes) {
   H5Pset_file_locking(fapl.get(), false, true);
   limit_caches(fapl.get());
   if (const auto root = root_object_header(bytes)) check_object_header(bytes, *root);
+  errno = 0;
   Hid file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
+  if (!file.valid() && (errno == EMFILE || errno == ENFILE))
+    throw InputError(path, "cannot open: " + open_error_text(errno));
   if (!file.valid()) {
     throw InputError(path, "not a readable HDF5 file (truncated, corrupt or another format): " +
                                hdf5_error_text());

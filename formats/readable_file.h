@@ -27,4 +27,14 @@ class ReadableFile {
   uint64_t size_ = 0;
 };
 
+// What `err` (an errno from open) means for the user: strerror's text, or for EMFILE what the
+// open-file limit allows and how to raise it.
+std::string open_error_text(int err);
+
+// Raises the soft limit on open files to the hard limit (every tool does at start: an average
+// keeps each input open) and returns the limit now in force.
+int64_t raise_open_file_limit();
+// The soft limit on open files now in force.
+int64_t open_file_limit();
+
 }  // namespace swa

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "lib/report/markdown_cell.h"
+#include "lib/runtime/plural.h"
 
 namespace swa {
 namespace {
@@ -51,7 +52,7 @@ std::string matrix_table(const json& names, const json& matrix, const char* form
 // The opening paragraph: what was compared, on which images, and the warnings.
 void write_summary(std::ostringstream& md, const json& r) {
   md << "# SWA report: " << r.at("source").get<std::string>() << "\n\n"
-     << r.at("snapshots").size() << " snapshots of `" << r.at("arch").get<std::string>()
+     << count_of(r.at("snapshots").size(), "snapshot") << " of `" << r.at("arch").get<std::string>()
      << "`; selection on " << r.at("data").at("validation_images")
      << " validation images (held out of the training files), BatchNorm "
      << "re-estimated on " << r.at("data").at("bn_samples")

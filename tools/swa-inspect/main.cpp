@@ -2,6 +2,8 @@
 #include <iostream>
 
 #include "formats/input_error.h"
+#include "formats/output_guard.h"
+#include "lib/averaging/snapshot_inputs.h"
 #include "lib/inspection/inspect_snapshot.h"
 #include "tools/common/run_tool.h"
 #include "tools/common/shared_options.h"
@@ -76,13 +78,15 @@ int main(int argc, char** argv) {
   swa-inspect swa.pt
   swa-inspect --verify snapshots/*.h5
   swa-inspect --json - snapshots/cycle-0003.h5
+  swa-inspect runs/ref/snapshots/ 'ckpts/*.pt'       # folders and globs, as swa-average takes
 
 Exit code 1 when any file cannot be read or fails --verify (with --quiet, the exit code alone).)");
   std::vector<std::string> files;
   std::string json_target;
   bool verify = false, quiet = false;
   int threads = 0;
-  app.add_option("files", files, "Snapshot files (.h5, .pt/.pth/.ckpt/.bin, .safetensors)")
+  app.add_option("files", files,
+                 "Snapshot files (.h5, .pt/.pth/.ckpt/.bin, .safetensors), folders or globs")
       ->required();
   app.add_flag("--verify", verify, "Read every tensor: checksums (HDF5) and NaN/Inf");
   swa::add_json_option(app, json_target);
@@ -94,7 +98,12 @@ Exit code 1 when any file cannot be read or fails --verify (with --quiet, the ex
     (void)threads;  // accepted like every tool's; inspection reads one tensor at a time
     nlohmann::json all = nlohmann::json::array();
     int code = swa::kExitOk;
-    for (const auto& f : files) {
+    swa::ExpandOptions listing;  // every file found, by name: each one's problems are reported
+    listing.keep_derived = true;
+    listing.read_metadata = false;
+    const std::vector<std::string> paths = swa::expand_snapshot_inputs(files, listing).paths;
+    swa::OutputGuard(paths).check_json("--json", json_target);
+    for (const auto& f : paths) {
       try {
         auto result = swa::inspect_snapshot(f, verify);
         if (!result.ok) code = swa::kExitBadInput;

@@ -3,6 +3,7 @@
 
 #include "formats/input_error.h"
 #include "lib/distributed/ranks.h"
+#include "lib/runtime/plural.h"
 #include "lib/runtime/signals.h"
 #include "lib/runtime/threads.h"
 #include "lib/training/train_run.h"
@@ -15,7 +16,8 @@ int main(int argc, char** argv) {
   app.footer(R"(Examples:
   # the reference recipe: warm-up to 0.1 in epoch 1, 0.1 to epoch 6, then 6 one-epoch cycles
   swa-train --data cifar10/ --out runs/ref --val-size 0 --epochs 12 --lr 0.1 --warmup-epochs 1 \
-            --swa-start 6 --swa-schedule cyclic --cycle-epochs 1 --swa-lr-max 0.05 --swa-lr-min 0.0005
+            --swa-start 6 --swa-schedule cyclic --cycle-epochs 1 \
+            --swa-lr-max 0.05 --swa-lr-min 0.0005
   swa-train --data cifar10/ --out runs/tiny --arch resnet18-cifar-w8 --epochs 4 --swa-start 2
   swa-train --resume runs/ref          # after a crash: continue from the last completed epoch
   swa-train --print-schedule --epochs 12 --swa-start 6 --data cifar10/
@@ -120,6 +122,12 @@ state, rewritten each epoch) and log.jsonl (one line per epoch).)");
   swa::DistributedOptions distributed;
   swa::add_distributed_options(app, distributed);
 
+  // Nothing to do without a run folder: a usage error (CLI11's code, as every tool's), not bad
+  // input.
+  app.parse_complete_callback([&] {
+    if (c.run_dir.empty() && resume_dir.empty() && !print_schedule)
+      throw CLI::RequiredError("--out RUN_DIR (or --resume RUN_DIR)");
+  });
   return swa::run_tool(app, argc, argv, [&] {
     swa::set_compute_threads(threads);
     if (deterministic) {
@@ -139,17 +147,13 @@ state, rewritten each epoch) and log.jsonl (one line per epoch).)");
       return swa::kExitOk;
     }
     const bool resume = !resume_dir.empty();
-    if (resume) {
-      c.run_dir = resume_dir;
-    } else if (c.run_dir.empty()) {
-      throw swa::InputError("--out RUN_DIR is required (or --resume RUN_DIR)");
-    }
+    if (resume) c.run_dir = resume_dir;
     if (resume && app.count("--epochs") == 0) s.epochs = 0;  // keep the saved epoch count
     swa::stop_at_safe_points();  // Ctrl-C: finish the step, keep last.h5, say how to resume
     const swa::TrainSummary summary = swa::train(c, resume);
     if (!quiet) {
-      std::cerr << "swa-train: " << summary.snapshots_written << " snapshots in " << c.run_dir
-                << "/snapshots (" << summary.stop << ")\n";
+      std::cerr << "swa-train: " << swa::count_of(summary.snapshots_written, "snapshot") << " in "
+                << c.run_dir << "/snapshots (" << summary.stop << ")\n";
     }
     return swa::kExitOk;
   });
