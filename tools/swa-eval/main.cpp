@@ -16,7 +16,7 @@
 
 namespace {
 
-// --json: the evaluation as documented in README.md (swa-eval --json).
+// --json: the evaluation as documented in docs/swa-eval.md.
 nlohmann::json to_json(const swa::Evaluation& e) {
   return {{"checkpoint", e.checkpoint},
           {"arch", e.arch},
