@@ -179,9 +179,10 @@ class TensorAccumulator {
 void check_request(const AverageRequest& req) {
   if (req.inputs.empty()) throw InputError("no snapshots to average");
   if (req.weights.size() != req.inputs.size()) throw std::logic_error("one weight per input");
-  // Every input stays open for the whole average (plus a few descriptors for the output, the
-  // digests and the library): say so before the first open fails.
-  const int64_t needed = 2 * static_cast<int64_t>(req.inputs.size()) + 32;  // HDF5: two each
+  // Every input stays open for the whole average, one descriptor each (HDF5's own handle is
+  // closed once the chunk map is read), plus a few for the output, the digests and the library:
+  // say so before the first open fails.
+  const int64_t needed = static_cast<int64_t>(req.inputs.size()) + 32;
   if (needed > open_file_limit()) {
     throw InputError(std::to_string(req.inputs.size()) + " inputs need about " +
                      std::to_string(needed) + " open files; " + open_error_text(EMFILE));

@@ -164,7 +164,7 @@ check "our own safetensors pass it" 0 "verify       ok" -- "$bin/swa-inspect" --
 mkdir -p "$work/many"
 for i in $(seq 1 40); do cp "$a" "$work/many/s$i.h5"; done
 check "a soft open-file limit below what the inputs need is raised to the hard limit" 0 "40 snapshots" -- bash -c "ulimit -Sn 50 && '$bin/swa-average' '$work/many' -o '$work/many.pt'"
-check "a hard limit too low: one line saying so, not 'corrupt'" 1 "40 inputs need about 112 open files; too many open files: this process may open 50" -- bash -c "ulimit -n 50 && '$bin/swa-average' '$work/many' -o '$work/x.pt'"
+check "a hard limit too low: one line saying so, not 'corrupt'" 1 "40 inputs need about 72 open files; too many open files: this process may open 50" -- bash -c "ulimit -n 50 && '$bin/swa-average' '$work/many' -o '$work/x.pt'"
 check "swa-inspect takes a folder" 0 "cycle-0003.h5" -- "$bin/swa-inspect" "$work/snaps"
 check "swa-inspect takes a quoted glob" 0 "cycle-0002.h5" -- "$bin/swa-inspect" "$work/snaps/*.h5"
 check "swa-average shows progress on a terminal" 0 "averaging bytes [####" -- bash -c "script -qec \"'$bin/swa-average' '$work/big' -o '$work/tty.h5'\" /dev/null"
