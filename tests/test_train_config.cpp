@@ -55,3 +55,19 @@ TEST_CASE("settings a saved configuration lacks keep their defaults; a wrong typ
   CHECK_THROWS_WITH(config_from_json({{"batch_size", "large"}}, "run/config.json"),
                     Catch::Contains("run/config.json") && Catch::Contains("batch_size"));
 }
+
+TEST_CASE("a resumed rank runs on its own device, not the one the run saved") {
+  TrainConfig saved;
+  saved.device = "cuda:0";  // rank 0 of a two-GPU run wrote config.json
+  saved.schedule.epochs = 12;
+  TrainConfig command;  // rank 1 of the resumed run: swa-train --resume, cuda -> cuda:LOCAL_RANK
+  command.run_dir = "runs/dp";
+  command.device = "cuda:1";
+  command.schedule.epochs = 0;
+  const TrainConfig resumed = resumed_config(saved.to_json(), "config.json", command);
+  CHECK(resumed.device == "cuda:1");
+  CHECK(resumed.run_dir == "runs/dp");
+  CHECK(resumed.schedule.epochs == 12);  // the run's own settings still come from the run
+  command.device = "cpu";                // resumed on a machine without a GPU
+  CHECK(resumed_config(saved.to_json(), "config.json", command).device == "cpu");
+}

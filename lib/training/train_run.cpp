@@ -234,20 +234,6 @@ Interrupted interrupted(int signal, const std::string& run_dir, int64_t epoch) {
                                  std::to_string(epoch) + ": `" + resume + "` continues from there");
 }
 
-// What a resumed run runs: its saved configuration, with the command's run folder and what it
-// prints, and the command's epoch count when that is larger (to extend a finished run).
-TrainConfig resumed_config(const nlohmann::json& saved, const std::string& source,
-                           const TrainConfig& command) {
-  TrainConfig c = config_from_json(saved, source);
-  if (command.schedule.epochs > 0) {
-    c.schedule.epochs = std::max(command.schedule.epochs, c.schedule.epochs);
-  }
-  c.run_dir = command.run_dir;
-  c.progress = command.progress;
-  c.epoch_lines = command.epoch_lines;
-  return c;
-}
-
 void append_line(const std::string& path, const nlohmann::json& j) {
   std::ofstream f(path, std::ios::app);
   f << j.dump() << "\n";
@@ -391,38 +377,6 @@ SnapshotMeta resume_point_meta(SnapshotMeta meta, const nlohmann::json& run_conf
 
 }  // namespace
 
-nlohmann::json TrainConfig::to_json() const {
-  nlohmann::json j, schedule_json;
-  for_each_train_field(*this, [&](const char* name, const auto& field) { j[name] = field; });
-  for_each_schedule_field(
-      schedule, [&](const char* name, const auto& field) { schedule_json[name] = field; });
-  j["schedule"] = schedule_json;
-  return j;
-}
-
-TrainConfig config_from_json(const nlohmann::json& j, const std::string& path) {
-  TrainConfig c;
-  auto read = [&](const nlohmann::json& from, const char* name, auto& field) {
-    const auto it = from.find(name);
-    if (it == from.end()) return;
-    try {
-      it->get_to(field);
-    } catch (const nlohmann::json::exception&) {
-      throw InputError(path, std::string("cannot resume: the saved setting '") + name +
-                                 "' has the wrong type: " + it->dump());
-    }
-  };
-  if (!j.is_object())
-    throw InputError(path, "cannot resume: the saved configuration is not an object");
-  for_each_train_field(c, [&](const char* name, auto& field) { read(j, name, field); });
-  const auto schedule = j.find("schedule");
-  if (schedule != j.end() && schedule->is_object()) {
-    for_each_schedule_field(c.schedule,
-                            [&](const char* name, auto& field) { read(*schedule, name, field); });
-  }
-  return c;
-}
-
 int64_t images_per_epoch(const TrainConfig& c) {
   const int64_t n = c.data.dir.empty() ? kCifarTrainImages - c.data.validation_size
                                        : load_cifar10(c.data, Split::kTrain).size();
@@ -517,10 +471,11 @@ TrainSummary train(TrainConfig c, bool resume) {
   int64_t snapshots = 0;
   const auto t0 = std::chrono::steady_clock::now();
 
-  auto make_meta = [&](int64_t epoch, double lr, const EpochStats& stats, const Validation& v,
-                       const nlohmann::json& flags) {
-    return snapshot_meta(model->spec().name(), c.seed, run_config, {epoch, cycle, step, lr}, stats,
-                         v, flags);
+  // `steps_done`: the optimizer steps taken so far, this epoch's last one included.
+  auto make_meta = [&](int64_t epoch, int64_t steps_done, double lr, const EpochStats& stats,
+                       const Validation& v, const nlohmann::json& flags) {
+    return snapshot_meta(model->spec().name(), c.seed, run_config, {epoch, cycle, steps_done, lr},
+                         stats, v, flags);
   };
 
   std::optional<LossScaler> scaler;
@@ -603,7 +558,7 @@ TrainSummary train(TrainConfig c, bool resume) {
         ++step;
         if (writes) {
           save_snapshot((fs::path(c.run_dir) / "snapshots" / name).string(),
-                        make_meta(epoch + 1, lr, stats, v, last_flags.to_json()),
+                        make_meta(epoch + 1, step, lr, stats, v, last_flags.to_json()),
                         training_state(model, opt, false));
         }
         ++snapshots;
@@ -628,7 +583,7 @@ TrainSummary train(TrainConfig c, bool resume) {
       line["gradient_sum_wait_seconds"] = reducer.take_wait_seconds();  // not hidden by backward
     }
     if (c.epoch_lines) print_epoch_line(epoch, c.schedule.epochs, lr, stats, v, fit);
-    const auto meta = make_meta(epoch + 1, lr, stats, v, flags);
+    const auto meta = make_meta(epoch + 1, step, lr, stats, v, flags);
     if (std::isfinite(v.accuracy) && v.accuracy > best_val) {
       best_val = v.accuracy;
       if (writes) {
