@@ -135,7 +135,8 @@ TEST_CASE("re-estimation gives the same statistics in every layout") {
       opts.layout = layout;
       const BatchNormPass pass = run_batchnorm_pass(model, data, opts);
       CHECK(pass.layout == layout);
-      CHECK(pass.layout_source == "option");
+      CHECK(pass.layout_source.kind == ChoiceSource::Kind::kFlag);
+      CHECK(pass.layout_source.text() == "--layout");
       const auto got = state_dict(*model);
       for (size_t i = 0; i < want.size(); ++i) {
         INFO(want[i].first);
@@ -191,7 +192,7 @@ TEST_CASE("the statistics pass measures its layout once per machine and the stat
   measured.layout.reset();
   auto first = model_with_random_statistics("resnet18-cifar-w4", 6);
   const BatchNormPass a = run_batchnorm_pass(first, data, measured);
-  CHECK(a.layout_source == "measured");
+  CHECK(a.layout_source.kind == ChoiceSource::Kind::kMeasured);
   REQUIRE(a.measured_images_per_second.size() == (at::hasMKLDNN() ? 3 : 2));
   for (const auto& [name, speed] : a.measured_images_per_second) {
     INFO(name);
@@ -202,7 +203,7 @@ TEST_CASE("the statistics pass measures its layout once per machine and the stat
   CHECK(a.images == 40);
   auto second = model_with_random_statistics("resnet18-cifar-w4", 6);
   const BatchNormPass b = run_batchnorm_pass(second, data, measured);
-  CHECK(b.layout_source == "remembered");
+  CHECK(b.layout_source.kind == ChoiceSource::Kind::kRemembered);
   CHECK(b.layout == a.layout);
   CHECK(b.measured_images_per_second.empty());
   const auto want = state_dict(*expected), got_a = state_dict(*first), got_b = state_dict(*second);
@@ -265,7 +266,7 @@ TEST_CASE("auto measures the faster engine once per machine, remembers it, and -
 
   auto first = model_with_random_statistics("resnet18-cifar-w4", 4);
   const Prediction measured = predict(first, data.images, automatic);
-  CHECK(measured.engine_source == "measured");
+  CHECK(measured.engine_source.kind == ChoiceSource::Kind::kMeasured);
   CHECK(measured.timing.frozen_images_per_second > 0);
   CHECK(measured.timing.reference_images_per_second > 0);
   const bool frozen_faster =
@@ -276,7 +277,7 @@ TEST_CASE("auto measures the faster engine once per machine, remembers it, and -
 
   auto second = model_with_random_statistics("resnet18-cifar-w4", 4);
   const Prediction remembered = predict(second, data.images, automatic);
-  CHECK(remembered.engine_source == "remembered");
+  CHECK(remembered.engine_source.kind == ChoiceSource::Kind::kRemembered);
   CHECK(remembered.engine == measured.engine);
   CHECK(torch::allclose(remembered.logits, reference, 1e-4, 1e-4));
 
@@ -285,11 +286,12 @@ TEST_CASE("auto measures the faster engine once per machine, remembers it, and -
   auto third = model_with_random_statistics("resnet18-cifar-w4", 4);
   const Prediction overridden = predict(third, data.images, forced);
   CHECK(overridden.engine == forced.engine);
-  CHECK(overridden.engine_source == "--engine");
+  CHECK(overridden.engine_source.text() == "--engine");
 
   std::ofstream(cache.file("measured-choices.json")) << "{ not json";  // damaged: measured over
   auto fourth = model_with_random_statistics("resnet18-cifar-w4", 4);
-  CHECK(predict(fourth, data.images, automatic).engine_source == "measured");
+  CHECK(predict(fourth, data.images, automatic).engine_source.kind ==
+        ChoiceSource::Kind::kMeasured);
 }
 
 TEST_CASE(
@@ -329,6 +331,12 @@ TEST_CASE("an autocast scope lowers matrix products inside it and nothing after 
   CHECK(parse_precision("fp16", "--amp") == torch::kHalf);
   CHECK(parse_precision("float32", "--amp") == torch::kFloat);
   CHECK_THROWS_AS(parse_precision("int8", "--amp"), InputError);
+  // One set of dtype names for every flag: fp32, bf16, fp16 and their long aliases, no others.
+  CHECK(parse_precision("fp32", "--precision") == torch::kFloat);
+  CHECK(parse_precision("bfloat16", "--precision") == torch::kBFloat16);
+  CHECK(parse_precision("float16", "--precision") == torch::kHalf);
+  CHECK_THROWS_WITH(parse_precision("off", "--precision"),
+                    Catch::Contains("--precision: 'off' is not a precision (expected fp32, bf16"));
 }
 
 TEST_CASE("metrics on hand-made logits: top-k, NLL, ECE, per-class, confusion") {

@@ -58,12 +58,12 @@ void choose_layout_here(ResNet& model, const torch::Tensor& images,
                         const BatchNormPassOptions& options, BatchNormPass& out) {
   if (options.layout) {
     out.layout = *options.layout;
-    out.layout_source = "option";
+    out.layout_source = {ChoiceSource::Kind::kFlag, "--layout"};
     return;
   }
   if (!options.device.is_cpu()) {
     out.layout = ActivationLayout::kChannelsLast;
-    out.layout_source = options.device.str();
+    out.layout_source = {ChoiceSource::Kind::kDevice, options.device.str()};
     return;
   }
   std::vector<ActivationLayout> candidates;
@@ -79,11 +79,11 @@ void choose_layout_here(ResNet& model, const torch::Tensor& images,
   const auto known = remembered_choice(key);
   if (known && layout_named(*known)) {
     out.layout = *layout_named(*known);
-    out.layout_source = "remembered";
+    out.layout_source = {ChoiceSource::Kind::kRemembered, ""};
     return;
   }
   out.layout = ActivationLayout::kChannelsLast;
-  out.layout_source = "default (no images to measure)";
+  out.layout_source = {ChoiceSource::Kind::kDefault, "no images to measure"};
   if (images.size(0) == 0) return;
   // Train-mode forwards of one batch in each layout. They move the running statistics, which the
   // pass resets afterwards.
@@ -103,7 +103,7 @@ void choose_layout_here(ResNet& model, const torch::Tensor& images,
       out.layout = candidates[i];
     }
   }
-  out.layout_source = "measured";
+  out.layout_source = {ChoiceSource::Kind::kMeasured, ""};
   remember_choice(key, layout_name(out.layout), out.measured_images_per_second);
 }
 
@@ -118,7 +118,7 @@ void choose_layout(ResNet& model, const torch::Tensor& images, const BatchNormPa
     choose_layout_here(model, images, options, out);
     return static_cast<int64_t>(out.layout);
   }));
-  if (!ranks.leads()) out.layout_source = "rank 0";
+  if (!ranks.leads()) out.layout_source = {ChoiceSource::Kind::kRank0, ""};
 }
 
 // Each rank's statistics average its own `batches` batches; the pass's average over all ranks'

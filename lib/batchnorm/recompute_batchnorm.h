@@ -12,6 +12,7 @@
 #include "lib/data/cifar10.h"
 #include "lib/distributed/ranks.h"
 #include "lib/models/resnet.h"
+#include "lib/runtime/measured_choice.h"
 
 namespace swa {
 
@@ -52,7 +53,7 @@ struct BatchNormPassOptions {
 struct BatchNormPass {
   int64_t images = 0;                                       // seen by the pass
   ActivationLayout layout = ActivationLayout::kContiguous;  // the layout it ran in
-  std::string layout_source;  // why: "option", the device, "measured", "remembered", "rank 0"
+  ChoiceSource layout_source;                               // why (lib/runtime/measured_choice.h)
   // Images per second of one train-mode batch in each layout, by layout name, if measured.
   std::map<std::string, double> measured_images_per_second;
   double pass_seconds = 0;  // the pass alone, measuring the layout excluded

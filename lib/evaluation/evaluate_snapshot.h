@@ -21,7 +21,8 @@ struct Evaluation {
   std::string checkpoint, arch, bn_state, split, device;
   ClassificationMetrics metrics;
   std::vector<std::string> class_names;  // the data's, in label order
-  std::string engine, engine_source;     // which inference engine ran, and why (predict.h)
+  std::string engine;                    // which inference engine ran
+  ChoiceSource engine_source;            // and why (predict.h)
   EngineTiming engine_timing;            // both engines' images/s when measured
   double setup_seconds = 0;              // preparing the model for the pass (predict.h)
   double forward_seconds = 0;            // the forward pass alone

@@ -44,14 +44,15 @@ Prediction predict(ResNet& model, const torch::Tensor& images_any, const Predict
 
   const Ranks& ranks = Ranks::of(options.ranks);
   out.engine = options.engine;
-  out.engine_source = "--engine";
+  out.engine_source = {ChoiceSource::Kind::kFlag, "--engine"};
   if (options.engine == InferenceEngine::kAuto) {
     if (!full_precision || !options.fold_batchnorm) {
       out.engine = InferenceEngine::kReference;
-      out.engine_source = full_precision ? "--no-fold" : "precision";
+      out.engine_source = {ChoiceSource::Kind::kSetting,
+                           full_precision ? "--no-fold" : "precision"};
     } else if (!options.device.is_cpu()) {
       out.engine = InferenceEngine::kReference;
-      out.engine_source = options.device.str();
+      out.engine_source = {ChoiceSource::Kind::kDevice, options.device.str()};
     } else {  // measured or remembered on the CPU: rank 0's choice for all ranks
       out.engine = static_cast<InferenceEngine>(ranks.rank_0_decides("choosing the engine", [&] {
         const std::string key = engine_choice_key(model->spec().name(), options.batch_size);
@@ -59,7 +60,7 @@ Prediction predict(ResNet& model, const torch::Tensor& images_any, const Predict
         const auto known_engine = known ? parse_engine(*known) : std::nullopt;
         if (known_engine && *known_engine != InferenceEngine::kAuto) {
           out.engine = *known_engine;
-          out.engine_source = "remembered";
+          out.engine_source = {ChoiceSource::Kind::kRemembered, ""};
         } else if (n > 0) {  // measure both on the first batch; keep what was built
           frozen.emplace(*model);
           prepare_reference();
@@ -72,7 +73,7 @@ Prediction predict(ResNet& model, const torch::Tensor& images_any, const Predict
           out.engine = out.timing.frozen_images_per_second >= out.timing.reference_images_per_second
                            ? InferenceEngine::kFrozen
                            : InferenceEngine::kReference;
-          out.engine_source = "measured";
+          out.engine_source = {ChoiceSource::Kind::kMeasured, ""};
           remember_choice(
               key, engine_name(out.engine),
               {{"frozen_images_per_second", out.timing.frozen_images_per_second},
@@ -83,7 +84,7 @@ Prediction predict(ResNet& model, const torch::Tensor& images_any, const Predict
         }
         return static_cast<int64_t>(out.engine);
       }));
-      if (!ranks.leads()) out.engine_source = "rank 0";
+      if (!ranks.leads()) out.engine_source = {ChoiceSource::Kind::kRank0, ""};
     }
   }
   const bool use_frozen = out.engine == InferenceEngine::kFrozen;

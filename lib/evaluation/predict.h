@@ -7,6 +7,7 @@
 #include "lib/distributed/ranks.h"
 #include "lib/inference/engine_choice.h"
 #include "lib/models/resnet.h"
+#include "lib/runtime/measured_choice.h"
 
 namespace swa {
 
@@ -34,11 +35,11 @@ struct PredictOptions {
 struct Prediction {
   torch::Tensor logits;                                  // float32 [N, classes] on the CPU
   InferenceEngine engine = InferenceEngine::kReference;  // the one that ran
-  std::string engine_source;  // why: "--engine", "measured", "remembered", the device, "precision"
-  EngineTiming timing;        // both engines' images/s, when measured
-  double setup_seconds = 0;   // preparing the model: folding, the frozen graph, a GPU's warm-up
-  double pass_seconds = 0;    // the forward pass over the images, on a GPU to its last kernel,
-                              // with several ranks until every rank has every logit
+  ChoiceSource engine_source;                            // why (lib/runtime/measured_choice.h)
+  EngineTiming timing;                                   // both engines' images/s, when measured
+  double setup_seconds = 0;  // preparing the model: folding, the frozen graph, a GPU's warm-up
+  double pass_seconds = 0;   // the forward pass over the images, on a GPU to its last kernel,
+                             // with several ranks until every rank has every logit
 };
 
 // images: uint8 [N, 3, 32, 32] on any device. On a GPU one batch runs once before the timed

@@ -13,6 +13,24 @@
 #include "formats/snapshot_meta.h"
 
 namespace swa {
+
+std::string ChoiceSource::text() const {
+  switch (kind) {
+    case Kind::kFlag:
+    case Kind::kDevice:
+    case Kind::kSetting:
+      return detail;
+    case Kind::kRemembered:
+      return "remembered";
+    case Kind::kMeasured:
+      return "measured";
+    case Kind::kDefault:
+      return detail.empty() ? "default" : "default (" + detail + ")";
+    case Kind::kRank0:
+      return "rank 0";
+  }
+  return "?";
+}
 namespace {
 
 nlohmann::json read_choices(const std::string& path) {

@@ -13,6 +13,23 @@
 
 namespace swa {
 
+// How a processor-dependent choice (an engine, a layout) was made: typed for the code that acts
+// on it, text() for messages and --json's "chosen_by".
+struct ChoiceSource {
+  enum class Kind {
+    kFlag,        // given on the command line: detail is the flag ("--engine", "--layout")
+    kDevice,      // fixed by the device: detail is the device ("cuda:0")
+    kSetting,     // fixed by another setting: detail names it ("--no-fold", "precision")
+    kRemembered,  // measured on this machine before (measured-choices.json)
+    kMeasured,    // measured now
+    kDefault,     // nothing to measure: detail says why
+    kRank0,       // another rank's: rank 0 decided for all
+  };
+  Kind kind = Kind::kDefault;
+  std::string detail;
+  std::string text() const;
+};
+
 // "<processor model> | LibTorch <version> | <threads> threads | <what>".
 std::string machine_choice_key(const std::string& what);
 // The remembered value under `key`, if any.

@@ -4,6 +4,7 @@
 #include <torch/version.h>
 
 #include "formats/input_error.h"
+#include "lib/runtime/dtype_names.h"
 
 // LibTorch 2.4 made autocast's switches per device type; 1.13 has one pair for CUDA, one for CPU.
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
@@ -33,20 +34,16 @@ void set_autocast(torch::DeviceType device, bool enabled, torch::ScalarType type
 }  // namespace
 
 torch::ScalarType parse_precision(const std::string& name, const std::string& flag) {
-  if (name == "float32" || name == "fp32" || name == "off") return torch::kFloat;
-  if (name == "bf16" || name == "bfloat16") return torch::kBFloat16;
-  if (name == "fp16" || name == "float16") return torch::kHalf;
-  throw InputError(flag + ": '" + name + "' is not a precision (expected float32, bf16 or fp16)");
-}
-
-std::string precision_name(torch::ScalarType type) {
-  switch (type) {
-    case torch::kBFloat16:
-      return "bf16";
-    case torch::kHalf:
-      return "fp16";
+  switch (floating_type_named(name).value_or(ElementType::kInt8)) {
+    case ElementType::kFloat32:
+      return torch::kFloat;
+    case ElementType::kBFloat16:
+      return torch::kBFloat16;
+    case ElementType::kFloat16:
+      return torch::kHalf;
     default:
-      return "float32";
+      throw InputError(flag + ": '" + name + "' is not a precision (expected " +
+                       dtype_names_help() + ")");
   }
 }
 

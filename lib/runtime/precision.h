@@ -1,5 +1,5 @@
-// Reduced precision, opt-in: --amp (swa-train) and --precision (swa-eval, swa-bn) take
-// float32 | bf16 | fp16. Lower precision runs under autocast, as Python's
+// Reduced precision, opt-in: --amp (swa-train) and --precision (swa-eval) take the dtype names
+// of lib/runtime/dtype_names.h (fp32, bf16, fp16). Lower precision runs under autocast, as Python's
 // `with torch.autocast(device_type, dtype)`: matrix products and convolutions in the lower type,
 // reductions, losses and BatchNorm statistics in float32; the weights stay float32.
 #pragma once
@@ -11,7 +11,6 @@ namespace swa {
 
 // kFloat, kBFloat16 or kHalf; throws InputError naming `flag` for any other name.
 torch::ScalarType parse_precision(const std::string& name, const std::string& flag);
-std::string precision_name(torch::ScalarType type);
 
 // Autocast to `type` on `device` for the scope (kFloat: nothing changes). Not nestable with
 // another AutocastScope of the same device.

@@ -70,6 +70,18 @@ void for_each_schedule_field(Config& s, Visit&& visit) {
   visit("anneal_strategy", s.anneal_strategy);
 }
 
+// The schedule names of the flags (and config.json), parsed once, by LrSchedule's constructor.
+enum class BaseSchedule { kConstant, kStep, kCosine };
+enum class SwaSchedule {
+  kCyclic,
+  kTriangular,
+  kTriangular2,
+  kExpRange,
+  kCosineRestarts,
+  kConstant
+};
+enum class AnnealShape { kCos, kLinear };
+
 class LrSchedule {
  public:
   // Throws InputError, naming the flag, on inconsistent settings (a non-positive rate, SWA
@@ -86,7 +98,11 @@ class LrSchedule {
   double before_swa(int64_t iteration) const;
   double swa_phase(int64_t iteration, double rate_at_swa_start) const;
   double swalr(int64_t epoch, double initial) const;
+  void check_swa_phase() const;
   ScheduleConfig c_;
+  BaseSchedule base_ = BaseSchedule::kConstant;
+  SwaSchedule swa_ = SwaSchedule::kCyclic;
+  AnnealShape anneal_ = AnnealShape::kCos;
 };
 
 // Steps in an epoch of `images` at `batch_size`: the last batch may be partial (PyTorch's

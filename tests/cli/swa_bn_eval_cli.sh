@@ -10,7 +10,7 @@ make_cifar "$work/cifar"
 check "swa-bn help" 0 "update_bn" -- "$bin/swa-bn" --help
 check "swa-bn writes recomputed statistics" 0 "bn_state=recomputed" -- \
   "$bin/swa-bn" "$work/swa.h5" --data "$work/cifar" --samples 1000 -o "$work/bn.pt"
-check "swa-bn --layout onednn runs in oneDNN's layout and says so" 0 '"chosen_by": "option"' -- \
+check "swa-bn --layout onednn runs in oneDNN's layout and says so" 0 '"chosen_by": "--layout"' -- \
   "$bin/swa-bn" "$work/swa.h5" --data "$work/cifar" --samples 500 --layout onednn -o "$work/bn-onednn.pt" --json -
 check "swa-bn's JSON names the layout" 0 '"name": "onednn"' -- \
   "$bin/swa-bn" "$work/swa.h5" --data "$work/cifar" --samples 500 --layout onednn -o "$work/bn-onednn.pt" --json -

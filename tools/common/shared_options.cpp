@@ -6,14 +6,13 @@
 #include "formats/atomic_output.h"
 #include "formats/input_error.h"
 #include "formats/torch_save_tensor_file.h"
+#include "lib/runtime/dtype_names.h"
 #include "tools/common/number_checks.h"
 
 namespace swa {
 
-void add_threads_option(CLI::App& app, int& threads) {
-  app.add_option("--threads", threads, "Compute threads (0: all cores)")
-      ->default_val(0)
-      ->check(at_least(0));
+void add_threads_option(CLI::App& app, int& threads, const std::string& help) {
+  app.add_option("--threads", threads, help)->default_val(0)->check(at_least(0));
 }
 
 void add_json_option(CLI::App& app, std::string& target) {
@@ -48,15 +47,23 @@ void add_device_option(CLI::App& app, std::string& device) {
       ->check(device_name);
 }
 
-void add_batch_size_option(CLI::App& app, int64_t& batch_size) {
-  app.add_option("--batch-size", batch_size, "Images per batch")
-      ->capture_default_str()
-      ->check(at_least(1));
+CLI::Validator dtype_name_check() {
+  return CLI::Validator(
+      [](const std::string& value) -> std::string {
+        if (floating_type_named(value)) return "";
+        return "'" + value + "' is not " + dtype_names_help();
+      },
+      "{fp32,bf16,fp16}");
+}
+
+void add_batch_size_option(CLI::App& app, int64_t& batch_size, const std::string& help) {
+  app.add_option("--batch-size", batch_size, help)->capture_default_str()->check(at_least(1));
 }
 
 void add_distributed_options(CLI::App& app, DistributedOptions& options) {
   app.add_option("--dist-backend", options.backend,
-                 "Collectives between ranks under torchrun, swa-launch or SLURM: auto or gloo")
+                 "Collectives between ranks under torchrun, swa-launch or SLURM: auto, gloo, or "
+                 "nccl (a CUDA build only)")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "gloo", "nccl"}))
       ->group("Several processes");

@@ -8,8 +8,9 @@
 
 namespace swa {
 
-// --threads N (default 0: all cores).
-void add_threads_option(CLI::App& app, int& threads);
+// --threads N (default 0: all cores); `help` says what the threads do in this tool.
+void add_threads_option(CLI::App& app, int& threads,
+                        const std::string& help = "Compute threads (0: all cores)");
 // --json FILE|- : machine-readable output ('-' is stdout).
 void add_json_option(CLI::App& app, std::string& target);
 // --data DIR (or $SWA_DATA) and --val-size N: where CIFAR-10 is and how much of its training
@@ -22,8 +23,12 @@ void add_device_option(CLI::App& app, std::string& device);
 void add_state_dict_key_option(CLI::App& app);
 // -q,--quiet: nothing on stderr but warnings and errors (no progress, no summary lines).
 void add_quiet_option(CLI::App& app, bool& quiet);
-// --batch-size N.
-void add_batch_size_option(CLI::App& app, int64_t& batch_size);
+// A check for flags that take a dtype (lib/runtime/dtype_names.h): its names and aliases pass,
+// anything else is CLI11's validation error.
+CLI::Validator dtype_name_check();
+// --batch-size N (at least 1); `help` says what a batch is in this tool.
+void add_batch_size_option(CLI::App& app, int64_t& batch_size,
+                           const std::string& help = "Images per batch");
 // The flags of every tool that runs a model over CIFAR-10 images: --data, --val-size, --split,
 // --batch-size, --device, --json, --threads, --key, --quiet.
 struct ImageToolFlags {

@@ -60,10 +60,8 @@ run swa-bn on the result before evaluating it.)");
   swa::add_json_option(app, json_target);
   swa::add_state_dict_key_option(app);
   swa::add_quiet_option(app, quiet);
-  app.add_option("--threads", threads,
-                 "Reading threads (0: one per core; 1: one thread for everything)")
-      ->default_val(0)
-      ->check(swa::at_least(0));
+  swa::add_threads_option(app, threads,
+                          "Reading threads (0: one per core; 1: one thread for everything)");
   app.footer(app.get_footer() + R"(
 
 Threads: one reader per core by default, and as many hashing the inputs (SHA-256, remembered

@@ -69,7 +69,7 @@ without augmentation unless --augment. The output records bn_state=recomputed.)"
                                 req.pass.device.str());
     }
     const swa::BatchNormSummary s = swa::recompute_snapshot_batchnorm(req);
-    if (!flags.quiet && s.pass.layout_source == "measured") {
+    if (!flags.quiet && s.pass.layout_source.kind == swa::ChoiceSource::Kind::kMeasured) {
       std::string speeds;
       for (const auto& [name, speed] : s.pass.measured_images_per_second) {
         speeds += (speeds.empty() ? "" : ", ") + name + " " +
@@ -93,7 +93,7 @@ without augmentation unless --augment. The output records bn_state=recomputed.)"
                       {"device", s.device},
                       {"layout",
                        {{"name", swa::layout_name(s.pass.layout)},
-                        {"chosen_by", s.pass.layout_source},
+                        {"chosen_by", s.pass.layout_source.text()},
                         {"measured_images_per_second", s.pass.measured_images_per_second}}},
                       {"pass_seconds", s.pass.pass_seconds},
                       {"images_per_second", s.images_per_second},

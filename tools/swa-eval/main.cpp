@@ -26,7 +26,7 @@ nlohmann::json to_json(const swa::Evaluation& e) {
           {"metrics", swa::metrics_to_json(e.metrics, e.class_names)},
           {"engine",
            {{"name", e.engine},
-            {"chosen_by", e.engine_source},
+            {"chosen_by", e.engine_source.text()},
             {"frozen_images_per_second", e.engine_timing.frozen_images_per_second},
             {"reference_images_per_second", e.engine_timing.reference_images_per_second}}},
           {"setup_seconds", e.setup_seconds},
@@ -97,12 +97,12 @@ confusion matrix, images/s. Selection should use --split val; report --split tes
                  "measured once per machine, on CUDA the reference")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "frozen", "reference"}));
-  std::string precision = "float32";
+  std::string precision = "fp32";
   app.add_option("--precision", precision,
                  "bf16 or fp16: the forward passes under autocast (opt-in; a float32 pass over "
                  "the same images says what it changes)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"float32", "bf16", "fp16"}));
+      ->check(swa::dtype_name_check());
 
   swa::DistributedOptions distributed;
   swa::add_distributed_options(app, distributed);
@@ -126,7 +126,7 @@ confusion matrix, images/s. Selection should use --split val; report --split tes
     const swa::Evaluation evaluation = swa::evaluate_snapshot(req);
     for (const auto& w : evaluation.warnings)
       if (ranks.leads()) std::cerr << "swa-eval: WARNING: " << w << "\n";
-    if (evaluation.engine_source == "measured" && !flags.quiet) {
+    if (evaluation.engine_source.kind == swa::ChoiceSource::Kind::kMeasured && !flags.quiet) {
       std::fprintf(stderr,
                    "swa-eval: engine %s, measured on this machine (one batch: frozen %.0f "
                    "images/s, reference %.0f); remembered in %s, --engine overrides\n",

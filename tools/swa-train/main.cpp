@@ -3,6 +3,7 @@
 
 #include "formats/input_error.h"
 #include "lib/distributed/ranks.h"
+#include "lib/runtime/device.h"
 #include "lib/runtime/plural.h"
 #include "lib/runtime/signals.h"
 #include "lib/runtime/threads.h"
@@ -44,7 +45,7 @@ state, rewritten each epoch) and log.jsonl (one line per epoch).)");
       ->excludes(resume_option);
   app.option_defaults()->group("Data");
   swa::add_data_options(app, c.data.dir, c.data.validation_size);
-  app.add_option("--batch-size", c.batch_size, "Images per step")->capture_default_str();
+  swa::add_batch_size_option(app, c.batch_size, "Images per step");
   app.add_option("--train-samples", c.train_samples,
                  "Train on a seeded subset of N images (0: all)");
   app.add_flag("!--no-augment", c.augment, "Train on the images as stored (no random crop + flip)");
@@ -103,10 +104,10 @@ state, rewritten each epoch) and log.jsonl (one line per epoch).)");
                  "Stop after N epochs of rising validation loss (0: never)")
       ->capture_default_str();
   app.add_option("--amp", c.amp,
-                 "Mixed precision: float32, bf16 or fp16 (autocast; fp16 with loss scaling, "
+                 "Mixed precision: fp32, bf16 or fp16 (autocast; fp16 with loss scaling, "
                  "CUDA only)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"float32", "bf16", "fp16"}));
+      ->check(swa::dtype_name_check());
   bool deterministic = false;
   app.add_flag(
       "--deterministic", deterministic,
@@ -138,8 +139,7 @@ state, rewritten each epoch) and log.jsonl (one line per epoch).)");
     // Under torchrun, swa-launch or SLURM: data-parallel, one GPU per local rank, rank 0 speaks.
     const swa::Ranks& ranks = swa::Ranks::join_from_environment(distributed);
     if (!ranks.leads()) quiet = true;
-    if (c.device == "auto") c.device = torch::cuda::is_available() ? "cuda" : "cpu";
-    if (c.device == "cuda") c.device = ranks.local_device(torch::kCUDA).str();
+    c.device = ranks.local_device(swa::resolve_device(c.device)).str();  // as every tool does
     c.progress = c.epoch_lines = !quiet;
     if (print_schedule) {
       s.iterations_per_epoch = swa::iterations_per_epoch(swa::images_per_epoch(c), c.batch_size);
