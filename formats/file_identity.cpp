@@ -22,12 +22,6 @@ std::optional<FileIdentity> identity_of(const std::string& path) {
   return from_stat(st);
 }
 
-FileIdentity identity_of_descriptor(int fd) {
-  struct stat st;
-  if (::fstat(fd, &st) != 0) return {};
-  return from_stat(st);
-}
-
 void require_unchanged(const std::string& path, const FileIdentity& opened) {
   const auto now = identity_of(path);
   std::string what;

@@ -23,8 +23,6 @@ struct FileIdentity {
 
 // stat(2), following links; nullopt when the path names nothing.
 std::optional<FileIdentity> identity_of(const std::string& path);
-// fstat(2) of an open descriptor.
-FileIdentity identity_of_descriptor(int fd);
 
 // Throws InputError "PATH: changed while it was being read (...)" unless `path` still names the
 // file `opened` describes, unchanged.
