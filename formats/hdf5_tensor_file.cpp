@@ -481,11 +481,16 @@ Hid open_read_only(const ReadableFile& bytes) {
 
 class Hdf5TensorFileReader final : public TensorFileReader {
  public:
-  explicit Hdf5TensorFileReader(const std::string& path) : TensorFileReader(path), bytes_(path) {
+  Hdf5TensorFileReader(const std::string& path, bool plain_allowed)
+      : TensorFileReader(path), bytes_(path) {
     std::lock_guard<std::mutex> lock(hdf5_lock());
     file_ = open_read_only(bytes_);
-    meta_ = read_root_meta(file_.get(), bytes_);
-    read_layout();
+    if (plain_allowed && !has_attr(file_.get(), "format")) {
+      read_layout(root_dataset_names(), "/");
+    } else {
+      meta_ = read_root_meta(file_.get(), bytes_);
+      read_layout(read_string_dataset(file_.get(), "/meta/keys", bytes_), "/tensors/");
+    }
     // Only datasets HDF5 must decode need the library afterwards.
     whole_reads_ =
         std::any_of(access_.begin(), access_.end(), [](const Access& a) { return a.library; });
@@ -590,17 +595,33 @@ class Hdf5TensorFileReader final : public TensorFileReader {
     }
   }
 
-  void read_layout() {
-    const auto keys = read_string_dataset(file_.get(), "/meta/keys", bytes_);
-    check_before_open(file_.get(), "/tensors", bytes_);
+  // The datasets directly under the root, by name.
+  std::vector<std::string> root_dataset_names() const {
+    std::vector<std::string> names;
+    auto visit = [](hid_t group, const char* name, const H5L_info_t*, void* out) -> herr_t {
+      H5O_info_t info;
+      if (H5Oget_info_by_name2(group, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) >= 0 &&
+          info.type == H5O_TYPE_DATASET) {
+        static_cast<std::vector<std::string>*>(out)->push_back(name);
+      }
+      return 0;
+    };
+    if (H5Literate(file_.get(), H5_INDEX_NAME, H5_ITER_INC, nullptr, visit, &names) < 0)
+      throw InputError(path_, "cannot list the root group's datasets: " + hdf5_error_text());
+    return names;
+  }
+
+  // Datasets `group` + key, for each key.
+  void read_layout(const std::vector<std::string>& keys, const std::string& group) {
+    if (group != "/") check_before_open(file_.get(), group.substr(0, group.size() - 1), bytes_);
     for (const auto& key : keys) {
-      const std::string name = "/tensors/" + key;
+      const std::string name = group + key;
       Hid ds(check_before_open(file_.get(), name, bytes_)
                  ? H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT)
                  : -1,
              H5Dclose);
       if (!ds.valid()) {
-        throw InputError(path_, key, "listed in /meta/keys but dataset " + name + " is missing");
+        throw InputError(path_, key, "listed but dataset " + name + " is missing");
       }
       StoredTensor info;
       info.key = key;
@@ -864,7 +885,11 @@ class Hdf5TensorFileWriter final : public TensorFileWriter {
 }  // namespace
 
 std::unique_ptr<TensorFileReader> open_hdf5_tensor_file(const std::string& path) {
-  return std::make_unique<Hdf5TensorFileReader>(path);
+  return std::make_unique<Hdf5TensorFileReader>(path, /*plain_allowed=*/false);
+}
+
+std::unique_ptr<TensorFileReader> open_hdf5_data_file(const std::string& path) {
+  return std::make_unique<Hdf5TensorFileReader>(path, /*plain_allowed=*/true);
 }
 
 SnapshotMeta read_hdf5_snapshot_meta(const std::string& path) {

@@ -8,6 +8,9 @@
 namespace swa {
 
 std::unique_ptr<TensorFileReader> open_hdf5_tensor_file(const std::string& path);
+// A snapshot as above, or else a plain file whose datasets at the root are the tensors (h5py's
+// `f["inputs"] = array`), in name order, with empty metadata.
+std::unique_ptr<TensorFileReader> open_hdf5_data_file(const std::string& path);
 // The metadata alone (root attributes): no tensor is looked at.
 SnapshotMeta read_hdf5_snapshot_meta(const std::string& path);
 std::unique_ptr<TensorFileWriter> create_hdf5_tensor_file(const std::string& path,

@@ -9,10 +9,11 @@ namespace swa {
 
 namespace {
 
-std::unique_ptr<TensorFileReader> open_by_format(const std::string& path) {
+std::unique_ptr<TensorFileReader> open_by_format(const std::string& path, TensorFileKind kind) {
   switch (format_for_input(path)) {
     case SnapshotFormat::kHdf5:
-      return open_hdf5_tensor_file(path);
+      return kind == TensorFileKind::kData ? open_hdf5_data_file(path)
+                                           : open_hdf5_tensor_file(path);
     case SnapshotFormat::kTorchPickle:
       return open_torch_save_tensor_file(path);
     case SnapshotFormat::kSafetensors:
@@ -25,9 +26,9 @@ std::unique_ptr<TensorFileReader> open_by_format(const std::string& path) {
 
 // The identity is taken before the file is opened and compared after: a file replaced while its
 // header and index were read is refused at once, and one changed later by check_unchanged().
-std::unique_ptr<TensorFileReader> open_tensor_file(const std::string& path) {
+std::unique_ptr<TensorFileReader> open_tensor_file(const std::string& path, TensorFileKind kind) {
   const std::optional<FileIdentity> before = identity_of(path);
-  auto reader = open_by_format(path);
+  auto reader = open_by_format(path, kind);
   if (!before) throw InputError(path, "no such file");
   require_unchanged(path, *before);
   reader->identity_ = *before;

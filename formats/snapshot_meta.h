@@ -16,6 +16,7 @@ namespace bn_state {
 constexpr const char* kTrained = "trained";        // as training left them
 constexpr const char* kAveraged = "averaged";      // averaged with the weights: usually wrong
 constexpr const char* kRecomputed = "recomputed";  // re-estimated for these weights
+constexpr const char* kNone = "none";              // the model has no BatchNorm
 }  // namespace bn_state
 
 struct SnapshotMeta {

@@ -46,6 +46,8 @@ constexpr int64_t kMaxTensorBytes = int64_t{1} << 62;
 // call it before a caller allocates nbytes() on the file's word.
 void check_tensor_size(const std::string& path, const StoredTensor& t, int64_t available);
 
+enum class TensorFileKind;
+
 class TensorFileReader {
  public:
   virtual ~TensorFileReader() = default;
@@ -86,7 +88,8 @@ class TensorFileReader {
   StoredLayout layout_;
 
  private:
-  friend std::unique_ptr<TensorFileReader> open_tensor_file(const std::string& path);
+  friend std::unique_ptr<TensorFileReader> open_tensor_file(const std::string& path,
+                                                            TensorFileKind kind);
   FileIdentity identity_;
 };
 
@@ -119,7 +122,12 @@ std::optional<SnapshotFormat> format_from_bytes(const std::string& path);
 // another known container, saying what the bytes are; a name without a known extension is fine.
 SnapshotFormat format_for_input(const std::string& path);
 
-std::unique_ptr<TensorFileReader> open_tensor_file(const std::string& path);
+// What a file is opened as. A data set (lib/data/tensor_file_examples.h) may also be a plain HDF5
+// file whose datasets sit at the root, as h5py writes `f["inputs"] = array`, without a snapshot's
+// metadata.
+enum class TensorFileKind { kSnapshot, kData };
+std::unique_ptr<TensorFileReader> open_tensor_file(const std::string& path,
+                                                   TensorFileKind kind = TensorFileKind::kSnapshot);
 // What open_tensor_file(path)->meta() returns, without mapping the tensors where that is cheaper.
 SnapshotMeta read_snapshot_meta(const std::string& path);
 std::unique_ptr<TensorFileWriter> create_tensor_file(const std::string& path,
