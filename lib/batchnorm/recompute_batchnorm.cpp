@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "lib/batchnorm/rank_statistics.h"
 #include "lib/data/image_batches.h"
 #include "lib/runtime/measured_choice.h"
 #include "lib/runtime/progress.h"
@@ -121,31 +122,6 @@ void choose_layout(ResNet& model, const torch::Tensor& images, const BatchNormPa
   if (!ranks.leads()) out.layout_source = {ChoiceSource::Kind::kRank0, ""};
 }
 
-// Each rank's statistics average its own `batches` batches; the pass's average over all ranks'
-// batches is their sum weighted by batch count, divided by the total.
-void combine_ranks(const std::vector<torch::nn::BatchNorm2dImpl*>& layers, int64_t batches,
-                   const Ranks& ranks) {
-  std::vector<torch::Tensor> parts;
-  for (auto* bn : layers) {
-    parts.push_back(bn->running_mean.flatten());
-    parts.push_back(bn->running_var.flatten());
-  }
-  std::vector<torch::Tensor> shared{torch::cat(parts).to(torch::kDouble).mul_(batches),
-                                    torch::tensor({batches}, torch::kLong)};
-  ranks.sum(shared, "combining BatchNorm statistics");
-  const int64_t total = shared[1].item<int64_t>();
-  const torch::Tensor averaged = shared[0].div_(static_cast<double>(std::max<int64_t>(total, 1)));
-  int64_t offset = 0;
-  for (auto* bn : layers) {
-    for (auto* buffer : {&bn->running_mean, &bn->running_var}) {
-      const int64_t count = buffer->numel();
-      buffer->copy_(averaged.slice(0, offset, offset + count).view_as(*buffer));
-      offset += count;
-    }
-    bn->num_batches_tracked.fill_(total);
-  }
-}
-
 }  // namespace
 
 const char* layout_name(ActivationLayout layout) {
@@ -223,9 +199,12 @@ BatchNormPass run_batchnorm_pass(ResNet& model, const ImageSet& data,
     model->forward(network_input(batch, out.layout));
   }
   if (ranks.several()) {
-    std::vector<torch::nn::BatchNorm2dImpl*> layers;
-    for (auto& entry : momenta) layers.push_back(entry.first);
-    combine_ranks(layers, batches, ranks);
+    std::vector<BatchNormBuffers> layers;
+    for (auto& entry : momenta) {
+      auto* bn = entry.first;
+      layers.push_back({bn->running_mean, bn->running_var, bn->num_batches_tracked});
+    }
+    combine_rank_statistics(layers, batches, ranks);
   }
   if (options.device.is_cuda()) torch::cuda::synchronize();
   out.pass_seconds = std::chrono::duration<double>(Clock::now() - start).count();

@@ -1,5 +1,7 @@
 #include "lib/evaluation/classification_metrics.h"
 
+#include <cmath>
+
 namespace swa {
 
 ClassificationMetrics classification_metrics(const torch::Tensor& logits_in,
@@ -18,9 +20,10 @@ ClassificationMetrics classification_metrics(const torch::Tensor& logits_in,
   const auto predicted = logits.argmax(1);
   const auto correct = predicted.eq(labels);
   m.top1 = 100.0 * correct.to(torch::kDouble).mean().item<double>();
-  const int64_t k = std::min<int64_t>(5, classes);
-  const auto topk = std::get<1>(logits.topk(k, 1));
-  m.top5 = 100.0 * topk.eq(labels.view({n, 1})).any(1).to(torch::kDouble).mean().item<double>();
+  if (classes >= 5) {
+    const auto top5 = std::get<1>(logits.topk(5, 1));
+    m.top5 = 100.0 * top5.eq(labels.view({n, 1})).any(1).to(torch::kDouble).mean().item<double>();
+  }
 
   const auto confidence = log_probs.exp().amax(1);
   for (int b = 0; b < bins; ++b) {
@@ -64,7 +67,7 @@ nlohmann::json metrics_to_json(const ClassificationMetrics& m,
   }
   return {{"images", m.images},
           {"top1", m.top1},
-          {"top5", m.top5},
+          {"top5", std::isnan(m.top5) ? nlohmann::json() : nlohmann::json(m.top5)},
           {"nll", m.nll},
           {"ece", m.ece},
           {"per_class_accuracy", per_class},

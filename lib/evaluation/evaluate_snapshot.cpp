@@ -2,11 +2,25 @@
 
 #include <chrono>
 
+#include "formats/input_error.h"
+#include "lib/data/open_example_source.h"
 #include "lib/models/load_model.h"
 
 namespace swa {
 
+std::string averaged_statistics_warning(const std::string& checkpoint) {
+  return "BatchNorm statistics of this checkpoint are averaged, not recomputed: accuracy is "
+         "usually far too low. Run: swa-bn " +
+         checkpoint + " --data DIR -o FIXED";
+}
+
 Evaluation evaluate_snapshot(const EvaluationRequest& req) {
+  if (!req.model.empty()) return evaluate_scripted_snapshot(req);
+  if (names_tensor_file(req.data.dir)) {
+    throw InputError("--data " + req.data.dir,
+                     "a tensor file is read with --model (a TorchScript file of the architecture); "
+                     "the built-in ResNets read CIFAR-10 folders");
+  }
   const auto start = std::chrono::steady_clock::now();
   LoadedModel loaded = load_model(req.checkpoint, req.arch_override);
   require_cifar10_outputs(loaded.model->num_classes(), req.checkpoint);
@@ -18,12 +32,8 @@ Evaluation evaluate_snapshot(const EvaluationRequest& req) {
   out.split = split_name(req.split);
   out.device = req.predict.device.str();
   out.class_names = cifar10_class_names(req.data.dir);
-  if (loaded.meta.bn_state == bn_state::kAveraged) {
-    out.warnings.push_back(
-        "BatchNorm statistics of this checkpoint are averaged, not recomputed: "
-        "accuracy is usually far too low. Run: swa-bn " +
-        req.checkpoint + " --data DIR -o FIXED");
-  }
+  if (loaded.meta.bn_state == bn_state::kAveraged)
+    out.warnings.push_back(averaged_statistics_warning(req.checkpoint));
   const Prediction prediction = predict(loaded.model, images.images, req.predict);
   out.engine = engine_name(prediction.engine);
   out.engine_source = prediction.engine_source;

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iostream>
 #include <numeric>
+#include <sstream>
 
 #include "formats/input_error.h"
 #include "formats/snapshot_meta.h"
@@ -20,6 +21,17 @@ namespace swa {
 namespace {
 
 SubsetQuality quality(const ClassificationMetrics& m) { return {m.top1, m.nll}; }
+
+// "0.5,0.25": --mean/--std as the command line takes them.
+std::string join_numbers(const std::vector<double>& values) {
+  std::string out;
+  for (const double v : values) {
+    std::ostringstream one;
+    one << v;
+    out += (out.empty() ? "" : ",") + one.str();
+  }
+  return out;
+}
 
 std::string shell_quote(const std::string& s) {
   if (s.find_first_not_of(
@@ -47,28 +59,6 @@ class StepLog {
   std::string prefix_;
   std::chrono::steady_clock::time_point start_;
 };
-
-// The images a report uses: validation (every selection), test (the final candidates only) and
-// the seeded training subset every BatchNorm re-estimation runs on.
-struct ReportImages {
-  std::vector<std::string> class_names;
-  ImageSet validation, test, batchnorm;
-};
-
-ReportImages load_report_images(const ReportRequest& req, ComputeLedger& ledger) {
-  ReportImages out;
-  out.class_names = cifar10_class_names(req.data.dir);
-  StageTimer t(ledger, "reading data");
-  const ImageSet train = load_cifar10(req.data, Split::kTrain);
-  out.validation = load_cifar10(req.data, Split::kValidation);
-  if (req.evaluate_test) out.test = load_cifar10(req.data, Split::kTest);
-  if (out.validation.size() == 0) {
-    throw InputError(req.data.dir,
-                     "the report needs a validation split: --val-size must be positive");
-  }
-  out.batchnorm = train.subset(seeded_subset(train.size(), req.bn_samples, req.bn_seed));
-  return out;
-}
 
 // What makes some of the inputs' own scores misleading: trained with another validation
 // hold-out (their validation images were training images), or averaged BatchNorm statistics.
@@ -123,12 +113,23 @@ std::string recommended_command(const Candidate& choice, const SnapshotCollectio
 std::string average_command(const std::vector<std::string>& files, const ReportRequest& req) {
   std::string cmd = "swa-average";
   for (const auto& f : files) cmd += " " + shell_quote(f);
-  cmd += " -o swa.h5 && swa-bn swa.h5 --data " + shell_quote(req.data.dir);
-  if (req.data.validation_size != kDefaultValidationSize) {
-    cmd += " --val-size " + std::to_string(req.data.validation_size);
+  cmd += " -o swa.h5 && swa-bn swa.h5";
+  if (!req.model.empty()) cmd += " --model " + shell_quote(req.model);
+  if (!req.bn_data.empty()) {
+    cmd += " --data " + shell_quote(req.bn_data);
+    if (!req.tensors.mean.empty()) cmd += " --mean " + join_numbers(req.tensors.mean);
+    if (!req.tensors.std.empty()) cmd += " --std " + join_numbers(req.tensors.std);
+    if (req.tensors.input_key != "inputs")
+      cmd += " --input-key " + shell_quote(req.tensors.input_key);
+  } else {
+    cmd += " --data " + shell_quote(req.data.dir);
+    if (req.data.validation_size != kDefaultValidationSize) {
+      cmd += " --val-size " + std::to_string(req.data.validation_size);
+    }
+    cmd +=
+        " --samples " + std::to_string(req.bn_samples) + " --seed " + std::to_string(req.bn_seed);
+    if (req.scoring.bn_augment) cmd += " --augment";
   }
-  cmd += " --samples " + std::to_string(req.bn_samples) + " --seed " + std::to_string(req.bn_seed);
-  if (req.scoring.bn_augment) cmd += " --augment";
   if (req.scoring.batch_size != 500)
     cmd += " --batch-size " + std::to_string(req.scoring.batch_size);
   return cmd + " -o swa-bn.h5";
@@ -146,25 +147,29 @@ Report build_report(const ReportRequest& req) {
   log("reading " + std::to_string(req.snapshots.size()) + " snapshots from " + req.source);
   SnapshotCollection snaps = [&] {
     StageTimer t(ledger, "reading snapshots");
-    return SnapshotCollection::load(req.snapshots);
+    return SnapshotCollection::load(req.snapshots, req.model.empty());
   }();
   const int n = static_cast<int>(snaps.size());
-  report.arch = snaps.arch();
-  ReportImages images = load_report_images(req, ledger);
-  report.class_names = images.class_names;
-  report.data = {req.data.dir,
-                 req.data.validation_size,
-                 images.validation.size(),
-                 req.evaluate_test ? std::optional<int64_t>(images.test.size()) : std::nullopt,
-                 images.batchnorm.size(),
-                 req.bn_seed,
-                 req.scoring.bn_augment};
+  const std::unique_ptr<CandidateModel> model = report_candidate_model(req, snaps, ledger);
+  report.arch = model->architecture();
+  for (const auto& note : model->notes()) log(note);
+  const bool evaluate_test = req.evaluate_test && model->has_test();
+  report.class_names = model->class_names();
+  report.data = {
+      req.bn_data.empty() ? req.data.dir : req.val_data,
+      req.data.validation_size,
+      model->images(ReportSplit::kValidation),
+      evaluate_test ? std::optional<int64_t>(model->images(ReportSplit::kTest)) : std::nullopt,
+      model->batchnorm_images(),
+      req.bn_seed,
+      req.scoring.bn_augment && model->augments_batchnorm_data()};
   report.warnings = input_warnings(snaps, req.data.validation_size);
 
   ScoringOptions scoring = req.scoring;
   scoring.bn_seed = req.bn_seed;
+  scoring.bn_augment = report.data.bn_augment;
   scoring.log = [&log](const std::string& line) { log(line); };
-  CandidateScorer scorer(snaps, images.batchnorm, images.validation, scoring, ledger);
+  CandidateScorer scorer(snaps, *model, scoring, ledger);
   const SubsetScoring score = [&](const std::vector<int>& members) {
     return quality(scorer.validation(members).metrics);
   };
@@ -193,8 +198,8 @@ Report build_report(const ReportRequest& req) {
   report.greedy_soup = greedy_soup(individual, score);
 
   log("prediction ensemble, output covariance, pairwise comparisons");
-  report.ensemble =
-      classification_metrics(ensemble_log_probabilities(logits), images.validation.labels);
+  report.ensemble = classification_metrics(ensemble_log_probabilities(logits),
+                                           model->labels(ReportSplit::kValidation));
   report.covariance = output_covariance(logits, req.cpis_top_percent);
   report.covariance_top_percent = req.cpis_top_percent;
   const SubsetQuality cpis_quality = score(report.covariance.top_subset);
@@ -235,8 +240,7 @@ Report build_report(const ReportRequest& req) {
     const AverageBatchNorm bn =
         c.bn_averaged ? AverageBatchNorm::kAveraged : AverageBatchNorm::kRecomputed;
     ScoredCandidate out{c, scorer.validation(c.members, bn).metrics, std::nullopt};
-    if (final_candidate && req.evaluate_test)
-      out.test = scorer.test(c.members, images.test, bn).metrics;
+    if (final_candidate && evaluate_test) out.test = scorer.test(c.members, bn).metrics;
     return out;
   };
   report.best_single = scored(best_single, true);

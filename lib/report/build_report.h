@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "lib/data/cifar10.h"
+#include "lib/data/tensor_file_examples.h"
 #include "lib/report/candidate_scorer.h"
 #include "lib/report/report.h"
 
@@ -16,7 +17,12 @@ struct ReportRequest {
   std::string source;                  // the folder (or file list) the snapshots came from
   std::vector<std::string> snapshots;  // in epoch order
   CifarSource data;
-  int64_t bn_samples = 10000;  // training images for each BatchNorm re-estimation
+  // A TorchScript file: candidates run in it instead of a built-in ResNet, on `data` (a CIFAR-10
+  // folder, or a folder with train.*, val.*, test.* tensor files) or on the files below.
+  std::string model;
+  std::string bn_data, val_data, test_data;  // tensor files (lib/data/tensor_file_examples.h)
+  TensorFileDataOptions tensors;
+  int64_t bn_samples = 10000;  // training images for each BatchNorm re-estimation (CIFAR-10)
   uint64_t bn_seed = 0;
   double cpis_top_percent = 50;
   bool evaluate_test = true;
@@ -26,6 +32,13 @@ struct ReportRequest {
 
 // Throws InputError (naming the file) for unreadable or incompatible snapshots or data.
 Report build_report(const ReportRequest& request);
+
+// The scoring model and its data for a request (lib/report/report_data.cpp): a built-in ResNet on
+// CIFAR-10, or the request's TorchScript model on its data sources. Throws InputError naming the
+// file when the data cannot be read or has no validation split.
+std::unique_ptr<CandidateModel> report_candidate_model(const ReportRequest& request,
+                                                       const SnapshotCollection& snapshots,
+                                                       ComputeLedger& ledger);
 
 // A shell-safe command line for `swa-average` + `swa-bn` on the given files, with the report's
 // BatchNorm images (the same seeded subset and augmentation), so it writes the model scored.

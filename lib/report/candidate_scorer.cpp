@@ -5,25 +5,12 @@
 #include <iostream>
 
 #include "lib/averaging/average_snapshots.h"
-#include "lib/batchnorm/recompute_batchnorm.h"
-#include "lib/evaluation/predict.h"
-#include "lib/models/batchnorm_keys.h"
-#include "lib/models/state_dict.h"
 
 namespace swa {
 
-CandidateScorer::CandidateScorer(const SnapshotCollection& snapshots, ImageSet bn_images,
-                                 ImageSet val, ScoringOptions options, ComputeLedger& ledger)
-    : snapshots_(snapshots),
-      bn_images_(std::move(bn_images)),
-      val_(std::move(val)),
-      options_(options),
-      ledger_(ledger) {
-  if (options_.device.is_cuda()) {  // the images move to the device once
-    bn_images_.images = bn_images_.images.to(options_.device);
-    val_.images = val_.images.to(options_.device);
-  }
-}
+CandidateScorer::CandidateScorer(const SnapshotCollection& snapshots, CandidateModel& model,
+                                 ScoringOptions options, ComputeLedger& ledger)
+    : snapshots_(snapshots), model_(model), options_(std::move(options)), ledger_(ledger) {}
 
 const CandidateScore& CandidateScorer::validation(std::vector<int> members, AverageBatchNorm bn) {
   std::sort(members.begin(), members.end());
@@ -31,18 +18,18 @@ const CandidateScore& CandidateScorer::validation(std::vector<int> members, Aver
   const Key key{members, bn};
   auto it = val_cache_.find(key);
   if (it == val_cache_.end())
-    it = val_cache_.emplace(key, score(members, bn, val_, "validation forward")).first;
+    it = val_cache_.emplace(key, score(members, bn, ReportSplit::kValidation, "validation forward"))
+             .first;
   return it->second;
 }
 
-const CandidateScore& CandidateScorer::test(std::vector<int> members, const ImageSet& test_images,
-                                            AverageBatchNorm bn) {
+const CandidateScore& CandidateScorer::test(std::vector<int> members, AverageBatchNorm bn) {
   std::sort(members.begin(), members.end());
   if (members.size() == 1) bn = AverageBatchNorm::kRecomputed;
   const Key key{members, bn};
   auto it = test_cache_.find(key);
   if (it == test_cache_.end())
-    it = test_cache_.emplace(key, score(members, bn, test_images, "test forward")).first;
+    it = test_cache_.emplace(key, score(members, bn, ReportSplit::kTest, "test forward")).first;
   return it->second;
 }
 
@@ -51,7 +38,7 @@ double CandidateScorer::forward_images_per_second() const {
 }
 
 CandidateScore CandidateScorer::score(const std::vector<int>& members, AverageBatchNorm bn,
-                                      const ImageSet& images, const char* stage) {
+                                      ReportSplit split, const char* stage) {
   TORCH_CHECK(!members.empty(), "a candidate needs at least one snapshot");
   const bool averaged_bn = members.size() > 1 && bn == AverageBatchNorm::kAveraged;
   if (options_.log) {
@@ -62,7 +49,6 @@ CandidateScore CandidateScorer::score(const std::vector<int>& members, AverageBa
   CandidateScore out;
   out.members = members;
   out.bn_recomputed = members.size() > 1 && !averaged_bn;
-  ResNet model(parse_architecture(snapshots_.arch()), snapshots_.num_classes());
   const auto cached_bn = averaged_bn ? batchnorm_cache_.end() : batchnorm_cache_.find(members);
   {
     StageTimer timer(ledger_, "averaging");
@@ -73,38 +59,23 @@ CandidateScore CandidateScorer::score(const std::vector<int>& members, AverageBa
         if (it != cached_bn->second.end()) t = it->second;
       }
     }
-    load_state_dict(*model, state, describe_members(snapshots_, members));
+    model_.load(state, describe_members(snapshots_, members));
   }
   if (out.bn_recomputed && cached_bn == batchnorm_cache_.end()) {
-    StageTimer timer(ledger_, "batchnorm re-estimation", bn_images_.size());
-    BatchNormPassOptions pass;
-    pass.batch_size = options_.batch_size;
-    pass.augment = options_.bn_augment;
-    pass.seed = options_.bn_seed;
-    pass.device = options_.device;
-    pass.progress = options_.progress;
-    recompute_batchnorm(model, bn_images_, pass);
+    StageTimer timer(ledger_, "batchnorm re-estimation", model_.batchnorm_images());
+    model_.recompute_batchnorm(options_);
     auto& statistics = batchnorm_cache_[members];
-    for (const auto& [key, t] : state_dict(*model)) {
-      if (is_batchnorm_buffer(key)) {
-        statistics[key] = t.to(torch::kCPU).clone();
-      }
-    }
+    for (const auto& [key, t] : model_.batchnorm_statistics()) statistics[key] = t;
   }
-  PredictOptions predict;
-  predict.batch_size = options_.batch_size;
-  predict.device = options_.device;
-  predict.progress = options_.progress;
   const auto start = std::chrono::steady_clock::now();
-  torch::Tensor target = images.images;
-  if (options_.device.is_cuda() && !target.is_cuda()) target = target.to(options_.device);
-  out.logits = predict_logits(model, target, predict);
+  out.logits = model_.logits(split, options_);
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  ledger_.add(stage, secs, images.size());
+  const int64_t images = model_.images(split);
+  ledger_.add(stage, secs, images);
   forward_seconds_ += secs;
-  forward_images_ += images.size();
-  out.metrics = classification_metrics(out.logits, images.labels);
+  forward_images_ += images;
+  out.metrics = classification_metrics(out.logits, model_.labels(split));
   return out;
 }
 

@@ -12,22 +12,12 @@
 #include <string>
 #include <vector>
 
-#include "lib/data/cifar10.h"
 #include "lib/evaluation/classification_metrics.h"
+#include "lib/report/candidate_model.h"
 #include "lib/report/compute_ledger.h"
 #include "lib/report/snapshot_collection.h"
 
 namespace swa {
-
-struct ScoringOptions {
-  int64_t batch_size = 500;
-  bool bn_augment =
-      true;              // BatchNorm re-estimated on the images as training saw them (crop + flip)
-  uint64_t bn_seed = 0;  // for that augmentation (swa-bn --seed)
-  torch::Device device = torch::kCPU;
-  bool progress = true;
-  std::function<void(const std::string&)> log;  // told of every pass before it runs (may be empty)
-};
 
 // An average's BatchNorm statistics: re-estimated for its weights, or averaged with them (cheaper,
 // and no worse on some runs).
@@ -42,25 +32,24 @@ struct CandidateScore {
 
 class CandidateScorer {
  public:
-  // `bn_images`: the images BatchNorm statistics are re-estimated on; `val`: the selection split.
-  CandidateScorer(const SnapshotCollection& snapshots, ImageSet bn_images, ImageSet val,
+  // `model`: the architecture and the data (BatchNorm images, validation, test); outlives this.
+  CandidateScorer(const SnapshotCollection& snapshots, CandidateModel& model,
                   ScoringOptions options, ComputeLedger& ledger);
 
   const CandidateScore& validation(std::vector<int> members,
                                    AverageBatchNorm bn = AverageBatchNorm::kRecomputed);
-  const CandidateScore& test(std::vector<int> members, const ImageSet& test_images,
+  const CandidateScore& test(std::vector<int> members,
                              AverageBatchNorm bn = AverageBatchNorm::kRecomputed);
-  const ImageSet& validation_images() const { return val_; }
   // Validation images per second of one model's forward pass, measured on the passes so far.
   double forward_images_per_second() const;
 
  private:
   using Key = std::pair<std::vector<int>, AverageBatchNorm>;
-  CandidateScore score(const std::vector<int>& members, AverageBatchNorm bn, const ImageSet& images,
+  CandidateScore score(const std::vector<int>& members, AverageBatchNorm bn, ReportSplit split,
                        const char* stage);
 
   const SnapshotCollection& snapshots_;
-  ImageSet bn_images_, val_;
+  CandidateModel& model_;
   ScoringOptions options_;
   ComputeLedger& ledger_;
   std::map<Key, CandidateScore> val_cache_, test_cache_;

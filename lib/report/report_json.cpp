@@ -11,8 +11,11 @@ using json = nlohmann::json;
 
 json metrics_json(const ClassificationMetrics& m, const std::vector<std::string>& class_names,
                   bool per_class = false) {
-  json j = {
-      {"images", m.images}, {"top1", m.top1}, {"top5", m.top5}, {"nll", m.nll}, {"ece", m.ece}};
+  json j = {{"images", m.images},
+            {"top1", m.top1},
+            {"top5", std::isnan(m.top5) ? nlohmann::json() : nlohmann::json(m.top5)},
+            {"nll", m.nll},
+            {"ece", m.ece}};
   if (per_class) j["per_class_accuracy"] = metrics_to_json(m, class_names).at("per_class_accuracy");
   return j;
 }

@@ -53,7 +53,8 @@ StateDict in_order_of(const StateDict& reference, StateDict state, const std::st
 
 }  // namespace
 
-SnapshotCollection SnapshotCollection::load(const std::vector<std::string>& paths) {
+SnapshotCollection SnapshotCollection::load(const std::vector<std::string>& paths,
+                                            bool builtin_architecture) {
   // The same file twice (a link in the folder to another snapshot) would count twice.
   require_distinct_files(paths, "each snapshot counts once");
   std::vector<SnapshotEntry> entries;
@@ -62,9 +63,11 @@ SnapshotCollection SnapshotCollection::load(const std::vector<std::string>& path
     auto reader = open_snapshot(path);
     // What the file says of itself first, before its tensors are read (a bare .pt names neither).
     SnapshotMeta meta = reader->meta();
-    meta.arch = snapshot_architecture(*reader);
-    meta.num_classes = snapshot_num_classes(*reader);
-    require_cifar10_outputs(meta.num_classes, path);
+    if (builtin_architecture) {
+      meta.arch = snapshot_architecture(*reader);
+      meta.num_classes = snapshot_num_classes(*reader);
+      require_cifar10_outputs(meta.num_classes, path);
+    }
     if (first) {
       check_compatible_snapshots(first->file(), reader->file());
     }

@@ -22,7 +22,10 @@ class SnapshotCollection {
   explicit SnapshotCollection(std::vector<SnapshotEntry> entries);
   // Reads every file whole. Throws InputError naming the file for unreadable, incompatible or
   // non-finite snapshots (a NaN anywhere would make every average containing it meaningless).
-  static SnapshotCollection load(const std::vector<std::string>& paths);
+  // `builtin_architecture`: each must be a built-in ResNet for CIFAR-10 (its arch and classes
+  // filled in); false for a TorchScript model, which checks the tensors itself.
+  static SnapshotCollection load(const std::vector<std::string>& paths,
+                                 bool builtin_architecture = true);
 
   size_t size() const { return entries_.size(); }
   const SnapshotEntry& operator[](size_t i) const { return entries_.at(i); }

@@ -22,12 +22,35 @@ void add_json_option(CLI::App& app, std::string& target) {
 void add_data_options(CLI::App& app, std::string& dir, int64_t& validation_size) {
   app.add_option("--data", dir,
                  "CIFAR-10 binary folder (data_batch_*.bin, test_batch.bin; or its "
-                 "cifar-10-batches-bin/ parent)")
+                 "cifar-10-batches-bin/ parent), or with --model a tensor file (.safetensors, .h5, "
+                 ".pt) holding inputs [N, ...] and labels [N]")
       ->envname("SWA_DATA");
   app.add_option("--val-size", validation_size,
                  "Training images held out for validation (stratified, fixed seed; 0: none)")
       ->capture_default_str()
       ->check(at_least(0));
+}
+
+void add_model_data_options(CLI::App& app, ModelDataFlags& f) {
+  const char* group = "Your model and data";
+  app.add_option("--model", f.model,
+                 "TorchScript file of the architecture (torch.jit.script(model).save(...)): the "
+                 "snapshot's weights are loaded into it by key (default: a built-in ResNet)")
+      ->group(group);
+  app.add_option("--input-key", f.input_key, "Tensor file --data: the inputs' name")
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--label-key", f.label_key, "Tensor file --data: the labels' name (int64 [N])")
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--mean", f.mean,
+                 "Tensor file --data with uint8 pixels: per-channel mean of pixels scaled to "
+                 "[0, 1] (one value, or one per channel)")
+      ->delimiter(',')
+      ->group(group);
+  app.add_option("--std", f.std, "Likewise the per-channel standard deviation")
+      ->delimiter(',')
+      ->group(group);
 }
 
 void add_device_option(CLI::App& app, std::string& device) {

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "lib/distributed/rank_environment.h"
 
@@ -42,6 +43,14 @@ struct ImageToolFlags {
   bool quiet = false;
 };
 void add_image_tool_options(CLI::App& app, ImageToolFlags& flags, const std::string& split_help);
+// --model (a TorchScript file of the architecture) and how a tensor file given as --data is read:
+// --input-key, --label-key, --mean, --std (lib/data/tensor_file_examples.h).
+struct ModelDataFlags {
+  std::string model;
+  std::string input_key = "inputs", label_key = "labels";
+  std::vector<double> mean, std;
+};
+void add_model_data_options(CLI::App& app, ModelDataFlags& flags);
 // --dist-backend and --dist-timeout: how the ranks of a torchrun, swa-launch or SLURM job join
 // (lib/distributed/ranks.h); without such a launcher they change nothing.
 void add_distributed_options(CLI::App& app, DistributedOptions& options);

@@ -5,6 +5,7 @@
 #include "formats/output_guard.h"
 #include "lib/batchnorm/batchnorm_snapshot.h"
 #include "lib/data/cifar10.h"
+#include "lib/data/open_example_source.h"
 #include "lib/distributed/ranks.h"
 #include "lib/runtime/device.h"
 #include "lib/runtime/measured_choice.h"
@@ -20,9 +21,12 @@ int main(int argc, char** argv) {
   swa-bn swa.pt --data cifar10/ -o swa-bn.pt
   swa-bn swa.h5 --data cifar10/ --samples 10000 -o swa-bn.h5      # faster estimate
   swa-bn swa.pt --data cifar10/ --val-size 0 --device cuda -o swa-bn.safetensors
+  swa-bn swa.pt --model mobilenet.ts --data train.safetensors -o swa-bn.pt   # your model and data
 
 One pass over the training split (the training files minus the validation hold-out), in order,
-without augmentation unless --augment. The output records bn_state=recomputed.)");
+without augmentation unless --augment. The output records bn_state=recomputed. With --model, every
+torch BatchNorm1d/2d/3d or SyncBatchNorm that tracks running statistics is re-estimated as
+update_bn does; a model without one gets the snapshot back unchanged (bn_state=none).)");
   swa::BatchNormRequest req;
   swa::ImageToolFlags flags;
   flags.split = "train";
@@ -45,6 +49,8 @@ without augmentation unless --augment. The output records bn_state=recomputed.)"
       ->check(CLI::IsMember({"auto", "contiguous", "channels_last", "onednn"}))
       ->capture_default_str();
 
+  swa::ModelDataFlags model_data;
+  swa::add_model_data_options(app, model_data);
   swa::DistributedOptions distributed;
   swa::add_distributed_options(app, distributed);
 
@@ -54,9 +60,13 @@ without augmentation unless --augment. The output records bn_state=recomputed.)"
     const swa::Ranks& ranks = swa::Ranks::join_from_environment(distributed);
     if (!ranks.leads()) flags.quiet = true;
     swa::OutputGuard guard({req.input, req.output});  // the snapshot written is no JSON target
-    for (const auto& f : swa::cifar10_files(flags.data_dir)) guard.add_input(f);
+    for (const auto& f : swa::data_files(flags.data_dir)) guard.add_input(f);
+    if (!model_data.model.empty()) guard.add_input(model_data.model);
     guard.check_json("--json", flags.json);
     req.data = {flags.data_dir, flags.validation_size};
+    req.model = model_data.model;
+    req.tensors = {model_data.input_key, model_data.label_key, false, model_data.mean,
+                   model_data.std};
     req.split = swa::parse_split(flags.split);
     req.pass.batch_size = flags.batch_size;
     req.pass.device = ranks.local_device(swa::resolve_device(flags.device));
@@ -80,25 +90,37 @@ without augmentation unless --augment. The output records bn_state=recomputed.)"
                 << swa::measured_choices_file() << "\n";
     }
     if (!flags.quiet) {
-      std::cerr << "swa-bn: " << s.pass.images << " images on " << s.device << ", "
-                << static_cast<int64_t>(s.images_per_second) << " img/s -> " << s.output
-                << " (bn_state=recomputed)\n";
+      for (const auto& note : s.notes) std::cerr << "swa-bn: " << note << "\n";
+    }
+    if (!flags.quiet && s.bn_state == swa::bn_state::kNone) {
+      std::cerr << "swa-bn: no BatchNorm -> " << s.output << " (bn_state=none)\n";
+    } else if (!flags.quiet) {
+      std::cerr << "swa-bn: " << s.pass.images << " images"
+                << (s.layers > 0 ? ", " + std::to_string(s.layers) + " BatchNorm layers" : "")
+                << " on " << s.device << ", " << static_cast<int64_t>(s.images_per_second)
+                << " img/s -> " << s.output << " (bn_state=recomputed)\n";
     }
     if (!flags.json.empty() && ranks.leads()) {
-      swa::emit_json({{"input", s.input},
-                      {"output", s.output},
-                      {"arch", s.arch},
-                      {"images", s.pass.images},
-                      {"split", s.split},
-                      {"device", s.device},
-                      {"layout",
-                       {{"name", swa::layout_name(s.pass.layout)},
-                        {"chosen_by", s.pass.layout_source.text()},
-                        {"measured_images_per_second", s.pass.measured_images_per_second}}},
-                      {"pass_seconds", s.pass.pass_seconds},
-                      {"images_per_second", s.images_per_second},
-                      {"total_seconds", s.total_seconds}},
-                     flags.json);
+      swa::emit_json(
+          {{"input", s.input},
+           {"output", s.output},
+           {"arch", s.arch},
+           {"model",
+            model_data.model.empty() ? nlohmann::json() : nlohmann::json(model_data.model)},
+           {"bn_state", s.bn_state},
+           {"batchnorm_layers", s.layers < 0 ? nlohmann::json() : nlohmann::json(s.layers)},
+           {"notes", s.notes},
+           {"images", s.pass.images},
+           {"split", s.split},
+           {"device", s.device},
+           {"layout",
+            {{"name", model_data.model.empty() ? swa::layout_name(s.pass.layout) : "as scripted"},
+             {"chosen_by", s.pass.layout_source.text()},
+             {"measured_images_per_second", s.pass.measured_images_per_second}}},
+           {"pass_seconds", s.pass.pass_seconds},
+           {"images_per_second", s.images_per_second},
+           {"total_seconds", s.total_seconds}},
+          flags.json);
     }
     return swa::kExitOk;
   });

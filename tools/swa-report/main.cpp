@@ -11,6 +11,7 @@
 #include "formats/input_error.h"
 #include "formats/output_guard.h"
 #include "lib/averaging/snapshot_inputs.h"
+#include "lib/data/open_example_source.h"
 #include "lib/distributed/ranks.h"
 #include "lib/report/report_batch.h"
 #include "lib/runtime/device.h"
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
   swa-report runs/ref --data cifar10/                     # report in ./swa-report/
   swa-report runs/ref/snapshots --data cifar10/ -o report/
   swa-report runs/* --data cifar10/ -o reports/ --fail-if-worse 0.5 --json -   # CI batch
+  swa-report ckpts/ --model model.ts --bn-data train.pt --val-data val.pt --test-data test.pt
 
 Selection uses the validation split only (--val-size images held out of the training files);
 the test split is evaluated for the final candidates. Several folders: one report per folder in
@@ -104,6 +106,19 @@ Exit codes: 0 ok, 1 bad input (any folder), 3 --fail-if-worse gate failed, 4 int
   swa::add_threads_option(app, threads);
   swa::add_state_dict_key_option(app);
 
+  swa::ModelDataFlags model_data;
+  swa::add_model_data_options(app, model_data);
+  std::string bn_data, val_data, test_data;
+  app.add_option("--bn-data", bn_data,
+                 "With --model: the tensor file BatchNorm is re-estimated on (whole; labels not "
+                 "needed)")
+      ->group("Your model and data");
+  app.add_option("--val-data", val_data, "With --model: the validation tensor file (selection)")
+      ->group("Your model and data");
+  app.add_option("--test-data", test_data,
+                 "With --model: the test tensor file (final candidates; none: no test scores). "
+                 "--data DIR with train.*, val.*, test.* files gives all three")
+      ->group("Your model and data");
   swa::DistributedOptions distributed;
   swa::add_distributed_options(app, distributed);
 
@@ -122,14 +137,33 @@ Exit codes: 0 ok, 1 bad input (any folder), 3 --fail-if-worse gate failed, 4 int
     base.scoring.device = ranks.local_device(swa::resolve_device(device));
     base.scoring.progress = !quiet && ::isatty(2);
     base.log_prefix = quiet ? "" : "swa-report";
+    base.model = model_data.model;
+    base.bn_data = bn_data;
+    base.val_data = val_data;
+    base.test_data = test_data;
+    base.tensors = {model_data.input_key, model_data.label_key, true, model_data.mean,
+                    model_data.std};
+    if (model_data.model.empty() && !(bn_data.empty() && val_data.empty() && test_data.empty()))
+      throw swa::InputError("--bn-data/--val-data/--test-data", "are read with --model");
+    if (!model_data.model.empty() && val_data.empty() != bn_data.empty())
+      throw swa::InputError(val_data.empty() ? "--bn-data" : "--val-data",
+                            "give --bn-data and --val-data together (and --test-data)");
     // An unwritable destination fails before hours of compute, not after; the folder itself is
     // created (with its parents) when the report is written.
     swa::OutputGuard guard(snapshot_folder_files(inputs));
-    for (const auto& f : swa::cifar10_files(data_dir)) guard.add_input(f);
+    for (const auto& f : swa::data_files(data_dir)) guard.add_input(f);
+    for (const auto* f : {&model_data.model, &bn_data, &val_data, &test_data})
+      if (!f->empty()) guard.add_input(*f);
     guard.check_folder("-o", output,
                        {"report.json", "report.md", "summary.json", "summary.md", "*.svg"});
     guard.check_json("--json", json_target);
-    swa::locate_cifar10(data_dir);  // a missing dataset fails before any snapshot is read
+    if (model_data.model.empty()) {
+      swa::locate_cifar10(data_dir);  // a missing dataset fails before any snapshot is read
+    } else if (val_data.empty() && data_dir.empty()) {
+      throw swa::InputError("--data",
+                            "required: a CIFAR-10 folder, a folder of train.*, val.*, "
+                            "test.* tensor files, or --bn-data and --val-data");
+    }
 
     swa::ReportBatchRequest request;
     request.inputs = inputs;
