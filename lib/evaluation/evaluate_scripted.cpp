@@ -14,9 +14,10 @@ Evaluation evaluate_scripted_snapshot(const EvaluationRequest& req) {
   const auto start = std::chrono::steady_clock::now();
   if (req.predict.precision != torch::kFloat)
     throw InputError("--precision", "applies to the built-in ResNets; --model runs as scripted");
-  if (req.predict.engine != InferenceEngine::kAuto || !req.predict.fold_batchnorm)
-    throw InputError("--engine/--no-fold",
-                     "apply to the built-in ResNets; --model runs as scripted");
+  if (!req.predict.fold_batchnorm)
+    throw InputError("--no-fold",
+                     "applies to the built-in ResNets; with --model use --engine "
+                     "reference (the module as scripted)");
   if (!req.arch_override.empty())
     throw InputError("--arch", "names a built-in ResNet; --model gives the architecture");
   ScriptedSnapshot loaded = load_scripted_snapshot(req.model, req.checkpoint);
@@ -40,9 +41,11 @@ Evaluation evaluate_scripted_snapshot(const EvaluationRequest& req) {
 
   const ScriptedPrediction prediction = predict_scripted(model, *examples, req.predict);
   if (!prediction.output_note.empty()) out.notes.push_back(prediction.output_note);
+  for (const auto& note : prediction.notes) out.notes.push_back(note);
   examples->require_labels_below(prediction.logits.size(1));
-  out.engine = "torchscript";
-  out.engine_source = {ChoiceSource::Kind::kSetting, "--model"};
+  out.engine = engine_name(prediction.engine);
+  out.engine_source = prediction.engine_source;
+  out.engine_timing = prediction.timing;
   out.setup_seconds = prediction.setup_seconds;
   out.forward_seconds = prediction.pass_seconds;
   out.metrics = classification_metrics(prediction.logits, examples->labels(0, examples->size()));

@@ -2,8 +2,11 @@
 
 #include <chrono>
 
+#include <optional>
+
 #include "formats/input_error.h"
 #include "lib/models/scripted_normalisation.h"
+#include "lib/runtime/measured_choice.h"
 #include "lib/runtime/progress.h"
 
 namespace swa {
@@ -42,10 +45,9 @@ torch::Tensor logits_of(const c10::IValue& output, const std::string& model, std
   throw InputError(model, "returns " + output.tagKind() + ", not logits");
 }
 
-torch::Tensor run(ScriptedModel& scripted, const torch::Tensor& inputs, const std::string& data,
-                  std::string& note) {
-  const std::string& model = scripted.path;
-  const torch::Tensor logits = logits_of(run_forward(scripted, inputs, data), model, note);
+torch::Tensor run(torch::jit::Module& module, const std::string& model, const torch::Tensor& inputs,
+                  const std::string& data, std::string& note) {
+  const torch::Tensor logits = logits_of(run_forward(module, model, inputs, data), model, note);
   if (logits.dim() != 2 || logits.size(0) != inputs.size(0)) {
     std::string shape;
     for (const int64_t d : logits.sizes()) shape += (shape.empty() ? "" : ", ") + std::to_string(d);
@@ -72,8 +74,8 @@ void check_eval_mode(ScriptedModel& scripted, const torch::Tensor& probe, const 
   std::vector<torch::Tensor> before;
   const NormalisationLayers layers = normalisation_layers(scripted.module);
   for (const auto& bn : layers.batchnorms) before.push_back(bn.running_mean().clone());
-  const torch::Tensor first = run(scripted, probe, data, note);
-  const torch::Tensor again = run(scripted, probe, data, note);
+  const torch::Tensor first = run(scripted.module, model, probe, data, note);
+  const torch::Tensor again = run(scripted.module, model, probe, data, note);
   for (size_t i = 0; i < before.size(); ++i) {
     if (!before[i].equal(layers.batchnorms[i].running_mean())) {
       throw InputError(model, "BatchNorm '" + layers.batchnorms[i].name +
@@ -92,14 +94,117 @@ void check_eval_mode(ScriptedModel& scripted, const torch::Tensor& probe, const 
     if (other.find("BatchNorm") != std::string::npos) return;
   }
   const int64_t half = probe.size(0) / 2;
-  if (half >= 1 &&
-      relative_difference(first.slice(0, 0, half),
-                          run(scripted, probe.slice(0, 0, half), data, note)) > kTolerance) {
+  if (half >= 1 && relative_difference(first.slice(0, 0, half),
+                                       run(scripted.module, model, probe.slice(0, 0, half), data,
+                                           note)) > kTolerance) {
     throw InputError(model,
                      "an example's output depends on the rest of its batch in eval mode "
                      "(BatchNorm on batch statistics): " +
                          traced);
   }
+}
+
+// LibTorch's warnings while a candidate graph is tried (the broken one resizes outputs and says so
+// for every batch): dropped, since the candidate is checked and the user told what was found.
+class QuietWarnings : public c10::WarningHandler {
+ public:
+  void process(const c10::SourceLocation&, const std::string&, const bool) override {}
+};
+
+// The frozen, inference-optimised copy (torch.jit.freeze, then optimize_for_inference), checked
+// against the module as scripted on `batch`: PyTorch 1.13's optimize_for_inference changes some
+// models' outputs (MobileNetV2's by a relative 1.6, measured), and then the frozen graph alone is
+// taken, checked likewise. nullopt, with why, when neither gives the module's outputs.
+std::optional<torch::jit::Module> frozen_copy(ScriptedModel& model, const torch::Tensor& batch,
+                                              const std::string& data, std::string& why,
+                                              std::vector<std::string>& notes) {
+  constexpr double kFrozenTolerance = 1e-4;  // relative norm of the logits, as the ResNets'
+  QuietWarnings quiet;
+  const c10::Warning::WarningHandlerGuard silence(&quiet);
+  std::string note;
+  const torch::Tensor reference =
+      batch.size(0) > 0 ? run(model.module, model.path, batch, data, note) : torch::Tensor();
+  auto agrees = [&](torch::jit::Module& candidate, double& difference) {
+    if (!reference.defined()) return true;
+    difference = relative_difference(reference, run(candidate, model.path, batch, data, note));
+    return difference <= kFrozenTolerance;
+  };
+  try {
+    torch::jit::Module to_optimise = torch::jit::freeze(model.module);
+    torch::jit::Module optimised = torch::jit::optimize_for_inference(to_optimise);  // in place
+    double difference = 0;
+    if (agrees(optimised, difference)) return optimised;
+    const std::string changed = std::to_string(difference);
+    torch::jit::Module frozen = torch::jit::freeze(model.module);
+    if (agrees(frozen, difference)) {
+      notes.push_back("torch.jit.optimize_for_inference changes this model's outputs (relative " +
+                      changed + "): the frozen graph runs without it");
+      return frozen;
+    }
+    why = "the frozen graph's outputs differ from the module's (relative " +
+          std::to_string(difference) + ")";
+  } catch (const std::exception& e) {
+    const std::string text = e.what();
+    why = text.substr(0, text.find('\n'));
+  }
+  return std::nullopt;
+}
+
+// The engine a pass runs (ScriptedPrediction::engine): --engine's, else on the CPU the faster of
+// the two on the first batch, measured once per machine and remembered, rank 0's for all ranks.
+torch::jit::Module choose_engine(ScriptedModel& model, const torch::Tensor& first_batch,
+                                 const PredictOptions& options, const std::string& data,
+                                 ScriptedPrediction& out) {
+  out.engine = options.engine;
+  out.engine_source = {ChoiceSource::Kind::kFlag, "--engine"};
+  if (options.engine == InferenceEngine::kReference) return model.module;
+  std::string why;
+  if (options.engine == InferenceEngine::kFrozen) {
+    auto frozen = frozen_copy(model, first_batch, data, why, out.notes);
+    if (!frozen) throw InputError(model.path, "cannot be frozen (--engine frozen): " + why);
+    return *frozen;
+  }
+  out.engine = InferenceEngine::kReference;
+  if (!options.device.is_cpu()) {
+    out.engine_source = {ChoiceSource::Kind::kDevice, options.device.str()};
+    return model.module;
+  }
+  std::optional<torch::jit::Module> frozen;
+  const Ranks& ranks = Ranks::of(options.ranks);
+  out.engine = static_cast<InferenceEngine>(ranks.rank_0_decides("choosing the engine", [&] {
+    const std::string key = engine_choice_key("torchscript " + model.type_name, options.batch_size);
+    const auto known = remembered_choice(key);
+    const auto known_engine = known ? parse_engine(*known) : std::nullopt;
+    if (known_engine && *known_engine != InferenceEngine::kAuto) {
+      out.engine_source = {ChoiceSource::Kind::kRemembered, ""};
+      return static_cast<int64_t>(*known_engine);
+    }
+    frozen = frozen_copy(model, first_batch, data, why, out.notes);
+    if (!frozen || first_batch.size(0) == 0) {
+      out.engine_source = {ChoiceSource::Kind::kDefault, frozen ? "no examples" : why};
+      return static_cast<int64_t>(InferenceEngine::kReference);
+    }
+    std::string note;
+    const std::vector<double> speeds =
+        images_per_second_in_turn(first_batch.size(0), 2, kMeasuredRounds, [&](size_t engine) {
+          run(engine == 0 ? *frozen : model.module, model.path, first_batch, data, note);
+        });
+    out.timing = {speeds[0], speeds[1]};
+    const InferenceEngine faster =
+        speeds[0] >= speeds[1] ? InferenceEngine::kFrozen : InferenceEngine::kReference;
+    out.engine_source = {ChoiceSource::Kind::kMeasured, ""};
+    remember_choice(
+        key, engine_name(faster),
+        {{"frozen_images_per_second", speeds[0]}, {"reference_images_per_second", speeds[1]}});
+    return static_cast<int64_t>(faster);
+  }));
+  if (!ranks.leads()) out.engine_source = {ChoiceSource::Kind::kRank0, ""};
+  if (out.engine == InferenceEngine::kReference) return model.module;
+  if (!frozen) frozen = frozen_copy(model, first_batch, data, why, out.notes);
+  if (frozen) return *frozen;
+  out.engine = InferenceEngine::kReference;
+  out.engine_source = {ChoiceSource::Kind::kDefault, why};
+  return model.module;
 }
 
 }  // namespace
@@ -121,8 +226,12 @@ ScriptedPrediction predict_scripted(ScriptedModel& model, const ExampleSource& e
     const torch::Tensor probe =
         examples.batch(0, std::min(n, kProbeExamples), nullptr).inputs.to(options.device);
     check_eval_mode(model, probe, data, out.output_note);
-    classes = run(model, probe.slice(0, 0, 1), data, out.output_note).size(1);
+    classes = run(model.module, model.path, probe.slice(0, 0, 1), data, out.output_note).size(1);
   }
+  const torch::Tensor first_batch =
+      n > 0 ? examples.batch(0, std::min(n, options.batch_size), nullptr).inputs.to(options.device)
+            : torch::Tensor();
+  torch::jit::Module runner = choose_engine(model, first_batch, options, data, out);
   const auto pass_start = Clock::now();
   out.setup_seconds = std::chrono::duration<double>(pass_start - setup_start).count();
   std::vector<std::pair<int64_t, torch::Tensor>> parts;
@@ -131,7 +240,7 @@ ScriptedPrediction predict_scripted(ScriptedModel& model, const ExampleSource& e
     const int64_t end = std::min(n, begin + options.batch_size);
     if (ranks.owns_batch(b)) {
       const torch::Tensor inputs = examples.batch(begin, end, nullptr).inputs.to(options.device);
-      parts.emplace_back(begin, run(model, inputs, data, out.output_note));
+      parts.emplace_back(begin, run(runner, model.path, inputs, data, out.output_note));
     }
     progress.advance(end - begin);
   }

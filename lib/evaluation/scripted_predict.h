@@ -7,6 +7,7 @@
 // depends on the rest of its batch mean the file was traced in train mode: refused, saying so.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "lib/data/example_source.h"
 #include "lib/evaluation/predict.h"
@@ -15,13 +16,23 @@
 namespace swa {
 
 struct ScriptedPrediction {
-  torch::Tensor logits;     // float32 [N, classes] on the CPU
-  std::string output_note;  // how the logits were taken from the output, when not a tensor
+  torch::Tensor logits;            // float32 [N, classes] on the CPU
+  std::string output_note;         // how the logits were taken from the output, when not a tensor
+  std::vector<std::string> notes;  // what else a person should know (the frozen engine's checks)
+  // kFrozen: a frozen, inference-optimised copy (torch.jit.freeze + optimize_for_inference:
+  // BatchNorm folded, on the CPU oneDNN's prepacked weights), built after the weights are loaded
+  // and checked against the module on the first batch (relative 1e-4; see frozen_copy);
+  // kReference: the module as scripted. --engine chooses; auto: on the CPU the faster on the first
+  // batch, measured once per machine and model class (lib/runtime/measured_choice.h), on a GPU
+  // the module as scripted.
+  InferenceEngine engine = InferenceEngine::kReference;
+  ChoiceSource engine_source;
+  EngineTiming timing;
   double setup_seconds = 0;
   double pass_seconds = 0;
 };
 
-// Uses options.batch_size, device, progress and ranks. Throws InputError naming the model.
+// Uses options.engine, batch_size, device, progress and ranks. Throws InputError naming the model.
 ScriptedPrediction predict_scripted(ScriptedModel& model, const ExampleSource& examples,
                                     const PredictOptions& options);
 

@@ -167,12 +167,17 @@ ScriptedSnapshot load_scripted_snapshot(const std::string& model_path,
 
 c10::IValue run_forward(ScriptedModel& model, const torch::Tensor& inputs,
                         const std::string& data) {
+  return run_forward(model.module, model.path, inputs, data);
+}
+
+c10::IValue run_forward(torch::jit::Module& module, const std::string& model_path,
+                        const torch::Tensor& inputs, const std::string& data) {
   try {
-    return model.module.forward({inputs});
+    return module.forward({inputs});
   } catch (const InputError&) {
     throw;
   } catch (const std::exception& e) {  // c10::Error, or the interpreter's JITException
-    throw InputError(model.path, "failed on inputs " + describe(inputs) + " from " + data + ": " +
+    throw InputError(model_path, "failed on inputs " + describe(inputs) + " from " + data + ": " +
                                      last_line(e.what()));
   }
 }

@@ -59,6 +59,9 @@ StateDict scripted_state(const ScriptedModel& model, const StoredLayout& layout)
 // The module's forward on `inputs`. Throws InputError naming the model, the inputs' shape and
 // `data` when it fails (inputs of another shape than the model takes, most often).
 c10::IValue run_forward(ScriptedModel& model, const torch::Tensor& inputs, const std::string& data);
+// The same for another module made from it (a frozen copy), errors naming `model_path`.
+c10::IValue run_forward(torch::jit::Module& module, const std::string& model_path,
+                        const torch::Tensor& inputs, const std::string& data);
 
 // The module's parameters and buffers by state_dict key.
 std::vector<std::pair<std::string, torch::Tensor>> module_tensors(const torch::jit::Module& module);

@@ -146,13 +146,16 @@ def test_model(d, name, model, shape, classes):
     if isinstance(model, Tabular):
         check("tabular: the LayerNorm is named as left alone", "norm (LayerNorm)" in p.stderr, p.stderr)
         check("tabular: the non-persistent buffer is named as kept", "scale" in p.stderr, p.stderr)
-    p = run("swa-eval", out, "--model", ts, "--data", test, "--batch-size", str(BATCH), "--json", "-")
-    doc = json.loads(p.stdout)
     top1, nll = python_eval(model, test_x, test_y)
-    check(f"{name}: top-1 equals PyTorch's", abs(doc["metrics"]["top1"] - top1) < 1e-9,
-          f"{doc['metrics']['top1']} vs {top1}")
-    check(f"{name}: NLL equals PyTorch's", abs(doc["metrics"]["nll"] - nll) <= 1e-4 * abs(nll),
-          f"{doc['metrics']['nll']} vs {nll}")
+    for engine in ["auto", "frozen", "reference"]:
+        p = run("swa-eval", out, "--model", ts, "--data", test, "--batch-size", str(BATCH), "--engine", engine,
+                "--json", "-")
+        doc = json.loads(p.stdout)
+        check(f"{name}, engine {engine}: top-1 equals PyTorch's", abs(doc["metrics"]["top1"] - top1) < 1e-9,
+              f"{doc['metrics']['top1']} vs {top1}")
+        check(f"{name}, engine {engine}: NLL equals PyTorch's", abs(doc["metrics"]["nll"] - nll) <= 1e-4 * abs(nll),
+              f"{doc['metrics']['nll']} vs {nll}")
+        check(f"{name}, engine {engine}: says which ran", doc["engine"]["name"] in ("frozen", "reference"))
     check(f"{name}: top-5 {'reported' if classes >= 5 else 'absent'}",
           (doc["metrics"]["top5"] is not None) == (classes >= 5))
     return ts, snapshot, train, test

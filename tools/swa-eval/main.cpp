@@ -129,8 +129,9 @@ classes from its output width, top-5 from 5 classes. Selection should use --spli
   std::string engine = "auto";
   app.add_option("--engine", engine,
                  "frozen: the frozen, inference-optimised TorchScript graph; reference: our module "
-                 "(BatchNorm folded, channels_last); auto: on the CPU the faster of the two, "
-                 "measured once per machine, on CUDA the reference")
+                 "(BatchNorm folded, channels_last), with --model the module as scripted; auto: "
+                 "on the CPU the faster of the two, measured once per machine, on CUDA the "
+                 "reference")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "frozen", "reference"}));
   std::string precision = "fp32";
