@@ -628,10 +628,17 @@ class Unpickler {
         push(call(cls, sequence(Kind::kTuple, pop_to_mark())));
         return;
       }
-      case 'b':
-        pop();
-        top();
-        return;  // BUILD: object state is never applied
+      case 'b': {  // BUILD: object state is never applied, but a TorchScript module object
+                   // (__torch__.*) keeps its attribute dict (formats/torchscript_archive.h)
+        PickleValue* state = pop();
+        PickleValue* object = top();
+        if (object->kind == Kind::kObject && object->text.rfind("__torch__.", 0) == 0 &&
+            state->kind == Kind::kDict && object->entries.empty() && state != object) {
+          attach(object, state);
+          object->entries = state->entries;
+        }
+        return;
+      }
       case 'Q':
         push(persistent_load(pop()));
         return;    // BINPERSID

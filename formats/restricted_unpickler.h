@@ -3,7 +3,8 @@
 // list, tuple, dict and collections.OrderedDict, tensors through torch._utils._rebuild_tensor_v2
 // / _v3 / _rebuild_parameter over the storages named by persistent ids, and torch dtypes. Any
 // other global becomes an opaque placeholder (PickleValue::kObject) that names it; what to make
-// of a placeholder is the caller's decision (formats/torch_checkpoint.h).
+// of a placeholder is the caller's decision (formats/torch_checkpoint.h). A placeholder of a
+// TorchScript class (__torch__.*) keeps the attribute dict BUILD gives it, in `entries`.
 // Requires: one pickle, protocol 0 to 5, at the start of `bytes`.
 // Ensures: the value STOP leaves and how many bytes the pickle took (a legacy torch.save file holds
 // several pickles in a row); InputError "FILE: WHAT: ..." for anything malformed, truncated,

@@ -18,4 +18,12 @@ bool is_batchnorm_buffer(const std::string& key) {
   return is_batchnorm_statistic(key) || ends_with(key, ".num_batches_tracked");
 }
 
+bool is_batchnorm_class(const std::string& qualified) {
+  const std::string package = "__torch__.torch.nn.modules.batchnorm.";
+  if (qualified.rfind(package, 0) != 0) return false;
+  const std::string name = qualified.substr(qualified.rfind('.') + 1);
+  return name == "BatchNorm1d" || name == "BatchNorm2d" || name == "BatchNorm3d" ||
+         name == "SyncBatchNorm";
+}
+
 }  // namespace swa

@@ -50,13 +50,6 @@ std::string describe(const torch::Tensor& t) {
   return describe_tensor(stored);
 }
 
-std::string first_few(const std::vector<std::string>& names, size_t few = 5) {
-  std::string out;
-  for (size_t i = 0; i < names.size() && i < few; ++i) out += (i ? ", " : "") + names[i];
-  if (names.size() > few) out += ", ...";
-  return out;
-}
-
 // Keys whose absence from a snapshot is an error: parameters, and BatchNorm's statistics.
 std::set<std::string> required_keys(const torch::jit::Module& module) {
   std::set<std::string> out;
@@ -106,43 +99,17 @@ std::vector<std::pair<std::string, torch::Tensor>> module_tensors(
   return out;
 }
 
-std::string SnapshotFit::problems() const {
-  std::string out;
-  auto add = [&](const std::vector<std::string>& names, const char* what) {
-    if (names.empty()) return;
-    out += (out.empty() ? "" : "; ") + std::to_string(names.size()) + " " + what + " (" +
-           first_few(names) + ")";
-  };
-  add(missing, "missing from the snapshot");
-  add(unexpected, "not in the model");
-  add(mismatched, "of another shape or dtype");
-  return out;
-}
-
 SnapshotFit snapshot_fit(const ScriptedModel& model, const StoredLayout& layout) {
-  std::map<std::string, torch::Tensor> tensors;
-  for (const auto& [key, t] : module_tensors(model.module)) tensors.emplace(key, t);
   const std::set<std::string> required = required_keys(model.module);
-  SnapshotFit fit;
-  std::set<std::string> stored;
-  for (const StoredTensor& s : layout) {
-    stored.insert(s.key);
-    const auto it = tensors.find(s.key);
-    if (it == tensors.end()) {
-      fit.unexpected.push_back(s.key);
-      continue;
-    }
-    const torch::Tensor& t = it->second;
-    if (to_scalar_type(s.type) != t.scalar_type() || t.sizes().vec() != s.shape) {
-      fit.mismatched.push_back(s.key + ": " + describe_tensor(s) + " in the snapshot, " +
-                               describe(t) + " in the model");
-    }
-  }
+  std::vector<ModelTensor> tensors;
   for (const auto& [key, t] : module_tensors(model.module)) {
-    if (stored.count(key)) continue;
-    (required.count(key) ? fit.missing : fit.kept).push_back(key);
+    StoredTensor stored;
+    stored.key = key;
+    stored.type = to_element_type(t.scalar_type(), model.path, key);
+    stored.shape = t.sizes().vec();
+    tensors.push_back({stored, required.count(key) > 0});
   }
-  return fit;
+  return fit_snapshot(tensors, layout);
 }
 
 SnapshotFit load_snapshot_into(ScriptedModel& model, SnapshotReader& snapshot) {
@@ -180,13 +147,6 @@ c10::IValue run_forward(torch::jit::Module& module, const std::string& model_pat
     throw InputError(model_path, "failed on inputs " + describe(inputs) + " from " + data + ": " +
                                      last_line(e.what()));
   }
-}
-
-std::string kept_buffers_note(const SnapshotFit& fit) {
-  return std::to_string(fit.kept.size()) +
-         " buffer(s) not in the snapshot keep the model file's values (non-persistent buffers, "
-         "which a state dict never holds): " +
-         first_few(fit.kept);
 }
 
 StateDict scripted_state(const ScriptedModel& model, const StoredLayout& layout) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "formats/snapshot.h"
+#include "lib/models/snapshot_fit.h"
 
 namespace swa {
 
@@ -25,24 +26,12 @@ struct ScriptedModel {
 // or version it lacks) or when it is frozen (torch.jit.freeze: no parameters left to load).
 ScriptedModel load_scripted_model(const std::string& path);
 
-// How a snapshot's tensors fit a module's parameters and buffers.
-struct SnapshotFit {
-  std::vector<std::string> missing;     // parameters and BatchNorm statistics the snapshot lacks
-  std::vector<std::string> unexpected;  // snapshot keys the module lacks
-  std::vector<std::string> mismatched;  // "key: float32 [3] in the snapshot, float32 [4] here"
-  std::vector<std::string> kept;        // other buffers the snapshot lacks: the module's values
-  bool fits() const { return missing.empty() && unexpected.empty() && mismatched.empty(); }
-  // "2 missing (a, b), 1 unexpected (c)": the first few of each list.
-  std::string problems() const;
-};
+// How a snapshot's tensors fit the module (lib/models/snapshot_fit.h).
 SnapshotFit snapshot_fit(const ScriptedModel& model, const StoredLayout& layout);
 
 // Copies the snapshot's tensors into the module. Throws InputError naming both files unless the
 // snapshot fits. Returns the fit (for `kept`).
 SnapshotFit load_snapshot_into(ScriptedModel& model, SnapshotReader& snapshot);
-
-// One line naming the buffers that kept the model file's values.
-std::string kept_buffers_note(const SnapshotFit& fit);
 
 // A TorchScript file with a snapshot's weights loaded (load_scripted_model, load_snapshot_into).
 struct ScriptedSnapshot {

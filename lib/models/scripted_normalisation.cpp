@@ -1,5 +1,7 @@
 #include "lib/models/scripted_normalisation.h"
 
+#include "lib/models/batchnorm_keys.h"
+
 namespace swa {
 namespace {
 
@@ -32,14 +34,6 @@ bool is_normalisation_class(const std::string& name) {
 }
 
 }  // namespace
-
-bool is_batchnorm_class(const std::string& qualified) {
-  const std::string package = "__torch__.torch.nn.modules.batchnorm.";
-  if (qualified.rfind(package, 0) != 0) return false;
-  const std::string name = last_component(qualified);
-  return name == "BatchNorm1d" || name == "BatchNorm2d" || name == "BatchNorm3d" ||
-         name == "SyncBatchNorm";
-}
 
 std::string short_class_name(const torch::jit::Module& module) {
   return last_component(module.type()->name()->qualifiedName());

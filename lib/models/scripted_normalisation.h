@@ -33,8 +33,6 @@ struct NormalisationLayers {
 
 NormalisationLayers normalisation_layers(const torch::jit::Module& model);
 
-// Whether a qualified TorchScript class name is torch's BatchNorm1d/2d/3d or SyncBatchNorm.
-bool is_batchnorm_class(const std::string& qualified_name);
 // The class name of a module, without its package: "BatchNorm2d".
 std::string short_class_name(const torch::jit::Module& module);
 

@@ -156,6 +156,8 @@ def test_model(d, name, model, shape, classes):
         check(f"{name}, engine {engine}: NLL equals PyTorch's", abs(doc["metrics"]["nll"] - nll) <= 1e-4 * abs(nll),
               f"{doc['metrics']['nll']} vs {nll}")
         check(f"{name}, engine {engine}: says which ran", doc["engine"]["name"] in ("frozen", "reference"))
+    fit = json.loads(run("swa-inspect", out, "--model", ts, "--json", "-").stdout)[0]["model_fit"]
+    check(f"{name}: swa-inspect --model says the output fits", fit["fits"] is True, str(fit))
     check(f"{name}: top-5 {'reported' if classes >= 5 else 'absent'}",
           (doc["metrics"]["top5"] is not None) == (classes >= 5))
     return ts, snapshot, train, test
@@ -236,6 +238,19 @@ def test_refusals(d, ts, snapshot, train, test):
     torch.save(shaped, os.path.join(d, "shaped.pt"))
     refused("shape and dtype", ["swa-eval", os.path.join(d, "shaped.pt"), "--model", ts, "--data", test],
             ["2 of another shape or dtype", "head.bias", "float64"])
+
+    # swa-inspect --model (no LibTorch) judges as swa-bn and swa-eval judge.
+    fit = json.loads(run("swa-inspect", snapshot, "--model", ts, "--json", "-").stdout)[0]["model_fit"]
+    check("inspect --model: the snapshot fits", fit["fits"] is True, str(fit))
+    check("inspect --model: the non-persistent buffer is named as kept", fit["kept"] == ["scale"], str(fit))
+    for name, words in [("missing.pt", ["2 missing", "head.weight", "blocks.a.1.running_mean"]),
+                        ("extra.pt", ["not in the model", "surprise.weight"]),
+                        ("shaped.pt", ["2 of another shape or dtype", "head.bias", "float64"])]:
+        p = run("swa-inspect", os.path.join(d, name), "--model", ts, expect=1)
+        check(f"inspect --model {name}: says {words!r}", all(w in p.stdout for w in ["does NOT fit", *words]),
+              p.stdout[-600:])
+    refused("inspect --model of no TorchScript file", ["swa-inspect", snapshot, "--model", snapshot],
+            ["not a TorchScript file"])
 
     model = Tabular().eval()
     model.load_state_dict(state)

@@ -1,10 +1,12 @@
 // swa-inspect: what a snapshot file holds; --verify reads every tensor.
 #include <iostream>
+#include <optional>
 
 #include "formats/input_error.h"
 #include "formats/output_guard.h"
 #include "lib/averaging/snapshot_inputs.h"
 #include "lib/inspection/inspect_snapshot.h"
+#include "lib/inspection/model_fit.h"
 #include "tools/common/run_tool.h"
 #include "tools/common/shared_options.h"
 
@@ -60,6 +62,19 @@ void print_human(const nlohmann::json& r) {
               << "; dropped: " << list(sd.at("dropped")) << "\n"
               << "  not taken    " << list(sd.at("skipped")) << "\n";
   }
+  if (r.contains("model_fit")) {
+    const auto& fit = r.at("model_fit");
+    if (fit.at("fits").get<bool>()) {
+      std::cout << "  model        fits " << text_of(fit.at("model")) << " ("
+                << text_of(fit.at("class")) << ")";
+      if (!fit.at("kept").empty())
+        std::cout << "; " << fit.at("kept").size() << " buffer(s) keep the model's values";
+      std::cout << "\n";
+    } else {
+      std::cout << "  model        does NOT fit " << text_of(fit.at("model")) << ": "
+                << text_of(fit.at("problems")) << "\n";
+    }
+  }
   if (r.contains("verified")) {
     if (r.at("verified").get<bool>()) {
       std::cout << "  verify       ok: every tensor read, checksums and values fine\n";
@@ -79,8 +94,10 @@ int main(int argc, char** argv) {
   swa-inspect --verify snapshots/*.h5
   swa-inspect --json - snapshots/cycle-0003.h5
   swa-inspect runs/ref/snapshots/ 'ckpts/*.pt'       # folders and globs, as swa-average takes
+  swa-inspect swa.pt --model model.ts                # does the snapshot fit this TorchScript model?
 
-Exit code 1 when any file cannot be read or fails --verify (with --quiet, the exit code alone).)");
+Exit code 1 when any file cannot be read, fails --verify or does not fit --model (with --quiet,
+the exit code alone).)");
   std::vector<std::string> files;
   std::string json_target;
   bool verify = false, quiet = false;
@@ -89,6 +106,10 @@ Exit code 1 when any file cannot be read or fails --verify (with --quiet, the ex
                  "Snapshot files (.h5, .pt/.pth/.ckpt/.bin, .safetensors), folders or globs")
       ->required();
   app.add_flag("--verify", verify, "Read every tensor: checksums (HDF5) and NaN/Inf");
+  std::string model;
+  app.add_option("--model", model,
+                 "TorchScript file: whether each snapshot fits it, as swa-bn and swa-eval load "
+                 "it (read without LibTorch)");
   swa::add_json_option(app, json_target);
   swa::add_threads_option(app, threads);
   swa::add_state_dict_key_option(app);
@@ -102,10 +123,20 @@ Exit code 1 when any file cannot be read or fails --verify (with --quiet, the ex
     listing.keep_derived = true;
     listing.read_metadata = false;
     const std::vector<std::string> paths = swa::expand_snapshot_inputs(files, listing).paths;
-    swa::OutputGuard(paths).check_json("--json", json_target);
+    std::vector<std::string> inputs = paths;
+    if (!model.empty()) inputs.push_back(model);
+    swa::OutputGuard(inputs).check_json("--json", json_target);
+    const std::optional<swa::TorchScriptArchive> archive =
+        model.empty()
+            ? std::nullopt
+            : std::optional<swa::TorchScriptArchive>(swa::read_torchscript_archive(model));
     for (const auto& f : paths) {
       try {
         auto result = swa::inspect_snapshot(f, verify);
+        if (archive) {
+          result.report["model_fit"] = swa::model_fit_report(model, *archive, f);
+          if (!result.report["model_fit"]["fits"].get<bool>()) result.ok = false;
+        }
         if (!result.ok) code = swa::kExitBadInput;
         if (json_target.empty() && !quiet) print_human(result.report);
         all.push_back(result.report);
