@@ -163,6 +163,40 @@ def test_model(d, name, model, shape, classes):
     return ts, snapshot, train, test
 
 
+def test_ranks(d, ts, snapshot, train, test):
+    """Two ranks (swa-launch, Gloo over loopback) share the passes: the statistics and the metrics
+    of one process."""
+    one, two = os.path.join(d, "rank-one.pt"), os.path.join(d, "rank-two.pt")
+    common = ["--model", ts, "--data", train, "--batch-size", "50", "--threads", "1"]
+    run("swa-bn", snapshot, *common, "-o", one)
+    run("swa-launch", "--nproc", "2", "--no-announce", "swa-bn", snapshot, *common, "-o", two)
+    a, b = torch.load(one), torch.load(two)
+    worst = max(relative(b[k], a[k]) for k in a if "running_" in k)
+    check("two ranks: statistics of one process (relative <= 1e-5)", worst <= 1e-5, f"worst {worst}")
+    check("two ranks: num_batches_tracked counts every rank's batches",
+          all(torch.equal(a[k], b[k]) for k in a if k.endswith("num_batches_tracked")))
+    ev = ["--model", ts, "--data", test, "--batch-size", "50", "--threads", "1", "--json", "-"]
+    e1 = json.loads(run("swa-eval", one, *ev).stdout)["metrics"]
+    e2 = json.loads(run("swa-launch", "--nproc", "2", "--no-announce", "swa-eval", one, *ev).stdout)["metrics"]
+    check("two ranks: the metrics of one process", e1["top1"] == e2["top1"] and abs(e1["nll"] - e2["nll"]) < 1e-9,
+          f"{e1} vs {e2}")
+
+
+def test_many_classes(d):
+    """Past 20 classes the table summarises the confusion matrix; --json keeps it whole."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(6, 25))
+    ts, snapshot, data = (os.path.join(d, f) for f in ("wide.ts", "wide.pt", "wide-test.pt"))
+    torch.jit.script(model).save(ts)
+    torch.save(model.state_dict(), snapshot)
+    save_tensors(data, *make_data((6,), 25, 200, 31))
+    p = run("swa-eval", snapshot, "--model", ts, "--data", data)
+    check("25 classes: the most confused pairs, not the matrix", "most confused (of 25 classes" in p.stdout,
+          p.stdout[-800:])
+    doc = json.loads(run("swa-eval", snapshot, "--model", ts, "--data", data, "--json", "-").stdout)
+    check("25 classes: --json has the whole matrix", len(doc["metrics"]["confusion"]) == 25)
+
+
 def test_no_batchnorm(d):
     torch.manual_seed(0)
     model = torchvision.models.squeezenet1_1(num_classes=10)
@@ -366,6 +400,8 @@ with tempfile.TemporaryDirectory() as d:
             kept = files
     test_refusals(d, *kept)
     test_report(d, kept[0], kept[1])
+    test_ranks(d, *kept)
+    test_many_classes(d)
     test_no_batchnorm(d)
     test_pixels(d)
     test_resnet_matches_builtin(d)
