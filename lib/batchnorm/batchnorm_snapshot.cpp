@@ -46,7 +46,7 @@ SnapshotMeta derived_meta(const BatchNormRequest& req, SnapshotMeta meta, const 
       {"input", req.input},
       {"input_sha256", digest_of_opened(req.input, opened)},
       {"data", req.data.dir},
-      {"split", names_tensor_file(req.data.dir) ? "file" : split_name(req.split)},
+      {"split", split_label(req.data.dir, req.split)},
       {"validation_size", req.data.validation_size},
       {"images", images},
       {"subset_seed", req.samples > 0 ? nlohmann::json(req.pass.seed) : nlohmann::json()},
@@ -65,7 +65,7 @@ BatchNormSummary summary_of(const BatchNormRequest& req, const SnapshotMeta& met
   out.output = req.output;
   out.arch = meta.arch;
   out.bn_state = meta.bn_state;
-  out.split = names_tensor_file(req.data.dir) ? "file" : split_name(req.split);
+  out.split = split_label(req.data.dir, req.split);
   out.device = req.pass.device.str();
   out.pass = pass;
   out.images_per_second =

@@ -17,6 +17,10 @@ DataRequest data_request(const CifarSource& source, Split split,
   return out;
 }
 
+std::string split_label(const std::string& path, Split split) {
+  return names_tensor_file(path) ? "file" : split_name(split);
+}
+
 bool names_tensor_file(const std::string& path) {
   std::error_code ec;
   return !path.empty() && !std::filesystem::is_directory(path, ec) &&

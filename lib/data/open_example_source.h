@@ -24,6 +24,10 @@ struct DataRequest {
 DataRequest data_request(const CifarSource& source, Split split,
                          const TensorFileDataOptions& tensors);
 
+// The split a tool's output names: "file" for a tensor file (the file is the split), else the
+// CIFAR split's name.
+std::string split_label(const std::string& path, Split split);
+
 // Whether --data names a tensor file rather than a folder.
 bool names_tensor_file(const std::string& path);
 // Throws InputError naming the path when it is neither, or what it holds does not fit.

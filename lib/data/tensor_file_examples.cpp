@@ -116,6 +116,8 @@ class TensorFileExamples : public ExampleSource {
       out.labels = torch::empty({end - begin}, torch::kLong);
       labels_->read(begin, end, out.labels.data_ptr());
     }
+    // The last batch: a file replaced or written to during the pass fed the model mixed data.
+    if (end == inputs_->rows()) file_->check_unchanged();
     return out;
   }
 

@@ -31,7 +31,7 @@ Evaluation evaluate_scripted_snapshot(const EvaluationRequest& req) {
   out.checkpoint = req.checkpoint;
   out.arch = model.type_name;
   out.bn_state = snapshot->meta().bn_state;
-  out.split = names_tensor_file(req.data.dir) ? "file" : split_name(req.split);
+  out.split = split_label(req.data.dir, req.split);
   out.device = req.predict.device.str();
   out.class_names = examples->class_names();
   out.notes.push_back("data: " + examples->description());

@@ -1,6 +1,7 @@
 #include "lib/evaluation/scripted_predict.h"
 
 #include <chrono>
+#include <functional>
 
 #include <optional>
 
@@ -152,7 +153,10 @@ std::optional<torch::jit::Module> frozen_copy(ScriptedModel& model, const torch:
 
 // The engine a pass runs (ScriptedPrediction::engine): --engine's, else on the CPU the faster of
 // the two on the first batch, measured once per machine and remembered, rank 0's for all ranks.
-torch::jit::Module choose_engine(ScriptedModel& model, const torch::Tensor& first_batch,
+// `first_batch` reads it when an engine is built or measured (not for a flag's or a remembered
+// reference).
+torch::jit::Module choose_engine(ScriptedModel& model,
+                                 const std::function<const torch::Tensor&()>& first_batch,
                                  const PredictOptions& options, const std::string& data,
                                  ScriptedPrediction& out) {
   out.engine = options.engine;
@@ -160,7 +164,7 @@ torch::jit::Module choose_engine(ScriptedModel& model, const torch::Tensor& firs
   if (options.engine == InferenceEngine::kReference) return model.module;
   std::string why;
   if (options.engine == InferenceEngine::kFrozen) {
-    auto frozen = frozen_copy(model, first_batch, data, why, out.notes);
+    auto frozen = frozen_copy(model, first_batch(), data, why, out.notes);
     if (!frozen) throw InputError(model.path, "cannot be frozen (--engine frozen): " + why);
     return *frozen;
   }
@@ -179,15 +183,15 @@ torch::jit::Module choose_engine(ScriptedModel& model, const torch::Tensor& firs
       out.engine_source = {ChoiceSource::Kind::kRemembered, ""};
       return static_cast<int64_t>(*known_engine);
     }
-    frozen = frozen_copy(model, first_batch, data, why, out.notes);
-    if (!frozen || first_batch.size(0) == 0) {
+    frozen = frozen_copy(model, first_batch(), data, why, out.notes);
+    if (!frozen || first_batch().size(0) == 0) {
       out.engine_source = {ChoiceSource::Kind::kDefault, frozen ? "no examples" : why};
       return static_cast<int64_t>(InferenceEngine::kReference);
     }
     std::string note;
     const std::vector<double> speeds =
-        images_per_second_in_turn(first_batch.size(0), 2, kMeasuredRounds, [&](size_t engine) {
-          run(engine == 0 ? *frozen : model.module, model.path, first_batch, data, note);
+        images_per_second_in_turn(first_batch().size(0), 2, kMeasuredRounds, [&](size_t engine) {
+          run(engine == 0 ? *frozen : model.module, model.path, first_batch(), data, note);
         });
     out.timing = {speeds[0], speeds[1]};
     const InferenceEngine faster =
@@ -200,7 +204,7 @@ torch::jit::Module choose_engine(ScriptedModel& model, const torch::Tensor& firs
   }));
   if (!ranks.leads()) out.engine_source = {ChoiceSource::Kind::kRank0, ""};
   if (out.engine == InferenceEngine::kReference) return model.module;
-  if (!frozen) frozen = frozen_copy(model, first_batch, data, why, out.notes);
+  if (!frozen) frozen = frozen_copy(model, first_batch(), data, why, out.notes);
   if (frozen) return *frozen;
   out.engine = InferenceEngine::kReference;
   out.engine_source = {ChoiceSource::Kind::kDefault, why};
@@ -228,10 +232,16 @@ ScriptedPrediction predict_scripted(ScriptedModel& model, const ExampleSource& e
     check_eval_mode(model, probe, data, out.output_note);
     classes = run(model.module, model.path, probe.slice(0, 0, 1), data, out.output_note).size(1);
   }
-  const torch::Tensor first_batch =
-      n > 0 ? examples.batch(0, std::min(n, options.batch_size), nullptr).inputs.to(options.device)
-            : torch::Tensor();
-  torch::jit::Module runner = choose_engine(model, first_batch, options, data, out);
+  torch::Tensor first_batch;
+  auto read_first_batch = [&]() -> const torch::Tensor& {
+    if (!first_batch.defined()) {
+      first_batch = n > 0 ? examples.batch(0, std::min(n, options.batch_size), nullptr)
+                                .inputs.to(options.device)
+                          : torch::empty({0});
+    }
+    return first_batch;
+  };
+  torch::jit::Module runner = choose_engine(model, read_first_batch, options, data, out);
   const auto pass_start = Clock::now();
   out.setup_seconds = std::chrono::duration<double>(pass_start - setup_start).count();
   std::vector<std::pair<int64_t, torch::Tensor>> parts;

@@ -1,6 +1,7 @@
 #include "lib/models/scripted_model.h"
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -99,6 +100,12 @@ std::vector<std::pair<std::string, torch::Tensor>> module_tensors(
   return out;
 }
 
+std::map<std::string, torch::Tensor> module_tensor_map(const torch::jit::Module& module) {
+  std::map<std::string, torch::Tensor> out;
+  for (auto& [key, t] : module_tensors(module)) out.emplace(key, t);
+  return out;
+}
+
 SnapshotFit snapshot_fit(const ScriptedModel& model, const StoredLayout& layout) {
   const std::set<std::string> required = required_keys(model.module);
   std::vector<ModelTensor> tensors;
@@ -112,17 +119,21 @@ SnapshotFit snapshot_fit(const ScriptedModel& model, const StoredLayout& layout)
   return fit_snapshot(tensors, layout);
 }
 
-SnapshotFit load_snapshot_into(ScriptedModel& model, SnapshotReader& snapshot) {
-  const SnapshotFit fit = snapshot_fit(model, snapshot.layout());
-  if (!fit.fits()) {
-    throw InputError(snapshot.path(),
-                     "does not fit the model " + model.path + ": " + fit.problems());
-  }
-  std::map<std::string, torch::Tensor> tensors;
-  for (const auto& [key, t] : module_tensors(model.module)) tensors.emplace(key, t);
+SnapshotFit load_tensors_into(ScriptedModel& model, const StoredLayout& layout,
+                              const std::string& what,
+                              const std::function<torch::Tensor(const std::string&)>& tensor) {
+  const SnapshotFit fit = snapshot_fit(model, layout);
+  if (!fit.fits())
+    throw InputError(what, "does not fit the model " + model.path + ": " + fit.problems());
+  const auto tensors = module_tensor_map(model.module);
   torch::NoGradGuard no_grad;
-  for (const StoredTensor& s : snapshot.layout()) tensors.at(s.key).copy_(snapshot.read(s.key));
+  for (const StoredTensor& s : layout) tensors.at(s.key).copy_(tensor(s.key));
   return fit;
+}
+
+SnapshotFit load_snapshot_into(ScriptedModel& model, SnapshotReader& snapshot) {
+  return load_tensors_into(model, snapshot.layout(), snapshot.path(),
+                           [&](const std::string& key) { return snapshot.read(key); });
 }
 
 ScriptedSnapshot load_scripted_snapshot(const std::string& model_path,
@@ -150,8 +161,7 @@ c10::IValue run_forward(torch::jit::Module& module, const std::string& model_pat
 }
 
 StateDict scripted_state(const ScriptedModel& model, const StoredLayout& layout) {
-  std::map<std::string, torch::Tensor> tensors;
-  for (const auto& [key, t] : module_tensors(model.module)) tensors.emplace(key, t);
+  const auto tensors = module_tensor_map(model.module);
   StateDict out;
   for (const StoredTensor& s : layout)
     out.emplace_back(s.key, tensors.at(s.key).detach().to(torch::kCPU).contiguous());

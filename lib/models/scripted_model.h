@@ -8,6 +8,8 @@
 #pragma once
 #include <torch/script.h>
 
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -29,8 +31,12 @@ ScriptedModel load_scripted_model(const std::string& path);
 // How a snapshot's tensors fit the module (lib/models/snapshot_fit.h).
 SnapshotFit snapshot_fit(const ScriptedModel& model, const StoredLayout& layout);
 
-// Copies the snapshot's tensors into the module. Throws InputError naming both files unless the
-// snapshot fits. Returns the fit (for `kept`).
+// Copies `tensor(key)` into the module for each key of `layout`. Throws InputError naming `what`
+// and the model unless `layout` fits it. Returns the fit (for `kept`).
+SnapshotFit load_tensors_into(ScriptedModel& model, const StoredLayout& layout,
+                              const std::string& what,
+                              const std::function<torch::Tensor(const std::string&)>& tensor);
+// load_tensors_into with a snapshot's tensors.
 SnapshotFit load_snapshot_into(ScriptedModel& model, SnapshotReader& snapshot);
 
 // A TorchScript file with a snapshot's weights loaded (load_scripted_model, load_snapshot_into).
@@ -52,7 +58,8 @@ c10::IValue run_forward(ScriptedModel& model, const torch::Tensor& inputs, const
 c10::IValue run_forward(torch::jit::Module& module, const std::string& model_path,
                         const torch::Tensor& inputs, const std::string& data);
 
-// The module's parameters and buffers by state_dict key.
+// The module's parameters and buffers by state_dict key (aliases: writing them changes the module).
 std::vector<std::pair<std::string, torch::Tensor>> module_tensors(const torch::jit::Module& module);
+std::map<std::string, torch::Tensor> module_tensor_map(const torch::jit::Module& module);
 
 }  // namespace swa

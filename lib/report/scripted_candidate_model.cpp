@@ -5,7 +5,7 @@
 #include "formats/input_error.h"
 #include "lib/batchnorm/scripted_batchnorm_pass.h"
 #include "lib/evaluation/scripted_predict.h"
-#include "lib/models/scripted_normalisation.h"
+#include "lib/models/batchnorm_keys.h"
 #include "lib/report/candidate_model.h"
 
 namespace swa {
@@ -20,23 +20,19 @@ class ScriptedCandidateModel : public CandidateModel {
         batchnorm_(std::move(batchnorm)),
         validation_(std::move(validation)),
         test_(std::move(test)) {
+    // Read once (8 bytes an example): every candidate is scored against them.
     for (const ExampleSource* s : {validation_.get(), test_.get()}) {
-      if (s && !s->has_labels()) throw InputError(s->files().front(), "holds no labels");
+      if (!s) continue;
+      if (!s->has_labels()) throw InputError(s->files().front(), "holds no labels");
+      labels_.push_back(s->labels(0, s->size()));
     }
-    pristine_ = module_tensors(model_.module);
-    for (auto& [key, t] : pristine_) t = t.clone();
   }
 
   void load(const StateDict& state, const std::string& what) override {
-    const SnapshotFit fit = snapshot_fit(model_, layout_of(state, what));
-    if (!fit.fits()) {
-      throw InputError(what, "does not fit the model " + model_.path + ": " + fit.problems());
-    }
-    std::map<std::string, torch::Tensor> tensors;
-    for (const auto& [key, t] : module_tensors(model_.module)) tensors.emplace(key, t);
-    torch::NoGradGuard no_grad;
-    for (const auto& [key, t] : pristine_) tensors.at(key).copy_(t);  // kept buffers
-    for (const auto& [key, t] : state) tensors.at(key).copy_(t);
+    std::map<std::string, const torch::Tensor*> by_key;
+    for (const auto& [key, t] : state) by_key.emplace(key, &t);
+    load_tensors_into(model_, layout_of(state, what), what,
+                      [&](const std::string& key) { return *by_key.at(key); });
   }
 
   void recompute_batchnorm(const ScoringOptions& options) override {
@@ -47,12 +43,8 @@ class ScriptedCandidateModel : public CandidateModel {
 
   std::vector<std::pair<std::string, torch::Tensor>> batchnorm_statistics() override {
     std::vector<std::pair<std::string, torch::Tensor>> out;
-    for (const auto& bn : normalisation_layers(model_.module).batchnorms) {
-      const std::string prefix = bn.name.empty() ? "" : bn.name + ".";
-      out.emplace_back(prefix + "running_mean", bn.running_mean().to(torch::kCPU).clone());
-      out.emplace_back(prefix + "running_var", bn.running_var().to(torch::kCPU).clone());
-      out.emplace_back(prefix + "num_batches_tracked",
-                       bn.num_batches_tracked().to(torch::kCPU).clone());
+    for (const auto& [key, t] : module_tensors(model_.module)) {
+      if (is_batchnorm_buffer(key)) out.emplace_back(key, t.to(torch::kCPU).clone());
     }
     return out;
   }
@@ -61,13 +53,14 @@ class ScriptedCandidateModel : public CandidateModel {
     const PredictOptions predict = predict_options(options);
     const ExampleSource& source = source_of(split);
     torch::Tensor out = predict_scripted(model_, source, predict).logits;
-    source.require_labels_below(out.size(1));
+    bool& checked = labels_checked_[split == ReportSplit::kTest ? 1 : 0];
+    if (!checked) source.require_labels_below(out.size(1));  // the same file every candidate
+    checked = true;
     return out;
   }
 
   torch::Tensor labels(ReportSplit split) const override {
-    const ExampleSource& source = source_of(split);
-    return source.labels(0, source.size());
+    return labels_.at(split == ReportSplit::kTest ? 1 : 0);
   }
   int64_t images(ReportSplit split) const override { return source_of(split).size(); }
   int64_t batchnorm_images() const override { return batchnorm_->size(); }
@@ -91,7 +84,8 @@ class ScriptedCandidateModel : public CandidateModel {
 
   ScriptedModel model_;
   std::unique_ptr<ExampleSource> batchnorm_, validation_, test_;
-  std::vector<std::pair<std::string, torch::Tensor>> pristine_;  // the file's own values
+  std::vector<torch::Tensor> labels_;        // validation's, then test's
+  bool labels_checked_[2] = {false, false};  // validation, test
 };
 
 }  // namespace
