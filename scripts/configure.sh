@@ -46,6 +46,9 @@ else
   prefix_path=""
 fi
 if [ -n "$torch_dir" ]; then
+  # NCCL's header and library, where PyTorch's wheel keeps them (nvidia/nccl), for --dist-backend nccl
+  nccl=$(python3 -c 'import nvidia.nccl as n; print(list(n.__path__)[0])' 2>/dev/null || true)
+  [ -n "$nccl" ] && cmake_args+=(-DSWA_NCCL_ROOT="$nccl")
   prefix_path="$torch_dir${prefix_path:+;$prefix_path}"
   echo "configure: LibTorch from $torch_dir" >&2
 fi

@@ -11,11 +11,13 @@ namespace {
 
 using Variables = std::map<std::string, std::string>;
 
-std::optional<swa::RankEnvironment> read(const Variables& variables) {
-  return swa::rank_environment([&](const char* name) -> const char* {
-    const auto it = variables.find(name);
-    return it == variables.end() ? nullptr : it->second.c_str();
-  });
+std::optional<swa::RankEnvironment> read(const Variables& variables, bool group_of_one = false) {
+  return swa::rank_environment(
+      [&](const char* name) -> const char* {
+        const auto it = variables.find(name);
+        return it == variables.end() ? nullptr : it->second.c_str();
+      },
+      group_of_one);
 }
 
 }  // namespace
@@ -24,6 +26,17 @@ TEST_CASE("without a launcher's variables a tool is a single process") {
   CHECK_FALSE(read({}).has_value());
   CHECK_FALSE(read({{"RANK", "0"}, {"WORLD_SIZE", "1"}}).has_value());
   CHECK_FALSE(read({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "1"}}).has_value());
+}
+
+TEST_CASE("a backend named with WORLD_SIZE=1 makes a group of one (to check the backend)") {
+  const auto one = read(
+      {{"RANK", "0"}, {"WORLD_SIZE", "1"}, {"MASTER_ADDR", "127.0.0.1"}, {"MASTER_PORT", "29512"}},
+      /*group_of_one=*/true);
+  REQUIRE(one.has_value());
+  CHECK(one->world_size == 1);
+  CHECK(one->master_port == 29512);
+  CHECK_FALSE(read({}, /*group_of_one=*/true).has_value());  // no launcher: no group
+  CHECK_THROWS_AS(read({{"RANK", "0"}, {"WORLD_SIZE", "1"}}, true), swa::InputError);  // where?
 }
 
 TEST_CASE("torchrun's variables give rank, world size, local rank and the rendezvous") {

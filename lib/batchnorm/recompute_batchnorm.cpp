@@ -151,6 +151,7 @@ BatchNormPass run_batchnorm_pass(ResNet& model, const ImageSet& data,
                                  const BatchNormPassOptions& options) {
   TORCH_CHECK(options.batch_size > 0, "batch size must be positive");
   TORCH_CHECK(!model->folded(), "cannot re-estimate the statistics of a folded model");
+  const auto setup_start = Clock::now();
   torch::NoGradGuard no_grad;
   model->to(options.device);
   model->train();
@@ -163,6 +164,11 @@ BatchNormPass run_batchnorm_pass(ResNet& model, const ImageSet& data,
   const DropOneDnnWeightsAtExit drop_prepacked(model);
   choose_layout(model, images, options, ranks, out);
   use_layout(model, out.layout);
+  if (options.device.is_cuda() && images.size(0) > 0) {  // statistics reset below
+    model->forward(network_input(images.slice(0, 0, std::min(images.size(0), options.batch_size)),
+                                 out.layout));
+    torch::cuda::synchronize();
+  }
 
   using Momentum = std::decay_t<decltype(std::declval<torch::nn::BatchNormOptions>().momentum())>;
   std::vector<std::pair<torch::nn::BatchNorm2dImpl*, Momentum>> momenta;
@@ -180,6 +186,7 @@ BatchNormPass run_batchnorm_pass(ResNet& model, const ImageSet& data,
   }
 
   const auto start = Clock::now();
+  out.setup_seconds = std::chrono::duration<double>(start - setup_start).count();
   auto generator = at::detail::createCPUGenerator(options.seed);
   const int64_t n = images.size(0);
   Progress progress("batchnorm", n, options.progress);
@@ -198,7 +205,7 @@ BatchNormPass run_batchnorm_pass(ResNet& model, const ImageSet& data,
     if (options.augment) batch = augment_crop_flip(batch, generator);
     model->forward(network_input(batch, out.layout));
   }
-  if (ranks.several()) {
+  if (ranks.grouped()) {  // a group of one too: its backend at work
     std::vector<BatchNormBuffers> layers;
     for (auto& entry : momenta) {
       auto* bn = entry.first;

@@ -56,6 +56,9 @@ struct BatchNormPass {
   ChoiceSource layout_source;                               // why (lib/runtime/measured_choice.h)
   // Images per second of one train-mode batch in each layout, by layout name, if measured.
   std::map<std::string, double> measured_images_per_second;
+  // From the call to the pass's first batch: moving the model, choosing the layout and, on a GPU,
+  // one untimed warm-up batch (cuDNN's algorithm search), as a second pass in one process finds it.
+  double setup_seconds = 0;
   double pass_seconds = 0;  // the pass alone, measuring the layout excluded
 };
 

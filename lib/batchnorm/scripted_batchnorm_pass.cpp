@@ -128,7 +128,7 @@ ScriptedBatchNormPass run_scripted_batchnorm_pass(ScriptedModel& model,
     for (auto& l : layers) after_batch(l, batches);
   }
   for (auto& l : layers) finish_layer(l);
-  if (ranks.several()) {
+  if (ranks.grouped()) {  // a group of one too: its backend at work
     std::vector<BatchNormBuffers> buffers;
     for (const auto& l : layers) buffers.push_back(l.buffers);
     combine_rank_statistics(buffers, batches, ranks);

@@ -10,7 +10,7 @@ GradientReducer::GradientReducer(const std::vector<torch::Tensor>& parameters, c
       ranks_(ranks),
       bucket_of_(parameters.size(), -1),
       slot_of_(parameters.size(), -1) {
-  if (!ranks_.several()) return;
+  if (!ranks_.grouped()) return;
   int64_t capacity = std::min(kFirstBucketBytes, bucket_bytes);
   Bucket current;
   int64_t size = 0;
@@ -40,7 +40,7 @@ GradientReducer::GradientReducer(const std::vector<torch::Tensor>& parameters, c
 }
 
 void GradientReducer::prepare() {
-  if (!ranks_.several()) return;
+  if (!ranks_.grouped()) return;
   for (auto& bucket : buckets_) {
     bucket.pending = static_cast<int64_t>(bucket.parameters.size());
     bucket.wait = nullptr;
@@ -68,7 +68,7 @@ void GradientReducer::start_ready_buckets() {
 }
 
 void GradientReducer::finish() {
-  if (!ranks_.several()) return;
+  if (!ranks_.grouped()) return;
   armed_ = false;
   const auto start = std::chrono::steady_clock::now();
   for (auto& bucket : buckets_) bucket.pending = 0;  // no gradient: zeros, as DDP's unused ones

@@ -35,7 +35,8 @@ std::string first_slurm_host(const std::string& nodelist) {
                                   end == std::string::npos ? std::string::npos : end - bracket - 1);
 }
 
-std::optional<RankEnvironment> rank_environment(const EnvironmentLookup& lookup_or_null) {
+std::optional<RankEnvironment> rank_environment(const EnvironmentLookup& lookup_or_null,
+                                                bool group_of_one) {
   const EnvironmentLookup lookup =
       lookup_or_null ? lookup_or_null : [](const char* name) { return std::getenv(name); };
   auto get = [&](const char* name) -> const char* {
@@ -54,7 +55,7 @@ std::optional<RankEnvironment> rank_environment(const EnvironmentLookup& lookup_
     env.rank = parse_int("RANK", get("RANK"), 0, env.world_size - 1);
     env.local_rank =
         get("LOCAL_RANK") ? parse_int("LOCAL_RANK", get("LOCAL_RANK"), 0, kMaxRanks) : env.rank;
-    if (env.world_size == 1) return std::nullopt;
+    if (env.world_size == 1 && !group_of_one) return std::nullopt;
     if (!get("MASTER_ADDR") || !get("MASTER_PORT"))
       throw InputError("WORLD_SIZE=" + std::to_string(env.world_size) +
                        " but MASTER_ADDR or MASTER_PORT is not set: where rank 0 listens");
@@ -65,7 +66,7 @@ std::optional<RankEnvironment> rank_environment(const EnvironmentLookup& lookup_
   if (get("SLURM_NTASKS") && get("SLURM_PROCID")) {
     env.launcher = "SLURM";
     env.world_size = parse_int("SLURM_NTASKS", get("SLURM_NTASKS"), 1, kMaxRanks);
-    if (env.world_size == 1) return std::nullopt;
+    if (env.world_size == 1 && !group_of_one) return std::nullopt;
     env.rank = parse_int("SLURM_PROCID", get("SLURM_PROCID"), 0, env.world_size - 1);
     env.local_rank =
         get("SLURM_LOCALID") ? parse_int("SLURM_LOCALID", get("SLURM_LOCALID"), 0, kMaxRanks) : 0;

@@ -23,15 +23,18 @@ struct RankEnvironment {
 
 // How a tool joins the others: --dist-backend and --dist-timeout.
 struct DistributedOptions {
-  std::string backend = "auto";  // auto or gloo (nccl is refused, with the reason)
+  std::string backend = "auto";  // auto (Gloo), gloo or nccl (CUDA builds; refused elsewhere)
   double timeout_seconds = 300;  // the rendezvous, and each collective
 };
 
 // Reads variables through `lookup` (std::getenv by default). None when neither torchrun's nor
-// SLURM's variables ask for more than one process: a single process changes nothing.
-// Inconsistent values (RANK >= WORLD_SIZE, not a number, a port out of range) throw InputError.
+// SLURM's variables ask for more than one process: a single process changes nothing, unless
+// `group_of_one` (a backend asked for by name: the one process joins a group of its own, and its
+// collectives run through that backend). Inconsistent values (RANK >= WORLD_SIZE, not a number,
+// a port out of range) throw InputError.
 using EnvironmentLookup = std::function<const char*(const char*)>;
-std::optional<RankEnvironment> rank_environment(const EnvironmentLookup& lookup = nullptr);
+std::optional<RankEnvironment> rank_environment(const EnvironmentLookup& lookup = nullptr,
+                                                bool group_of_one = false);
 
 // "node[03-05,9],gpu7" -> "node03"; "a,b" -> "a"; "host" -> "host".
 std::string first_slurm_host(const std::string& nodelist);

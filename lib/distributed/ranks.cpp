@@ -9,14 +9,16 @@
 #include <thread>
 
 #include "formats/input_error.h"
+#include "lib/distributed/collectives.h"
 #include "lib/distributed/peer_lost.h"
 
 namespace swa {
 
 struct Ranks::Group {
   c10::intrusive_ptr<c10d::Store> store;
-  // The concrete type: a ProcessGroup in LibTorch 1.13, a Backend in 2.x; both have these calls.
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> collectives;
+  c10::intrusive_ptr<Collectives> collectives;
+  // Where the collectives' tensors live: host memory for Gloo, this rank's GPU for NCCL.
+  torch::Device device = torch::kCPU;
 };
 
 namespace {
@@ -41,12 +43,11 @@ Ranks::Ranks(const RankEnvironment& env, const DistributedOptions& options)
       size_(env.world_size),
       local_rank_(env.local_rank),
       timeout_(static_cast<int64_t>(options.timeout_seconds * 1000)) {
-  if (options.backend == "nccl") {
-    throw InputError(
-        "--dist-backend nccl: this build has no NCCL (Debian's LibTorch is CPU-only); "
-        "use gloo, which also carries CUDA tensors (through host memory)");
-  }
-  if (options.backend != "auto" && options.backend != "gloo")
+  const bool nccl = options.backend == "nccl";
+  if (nccl && !nccl_built()) nccl_collectives({}, 0, 0, timeout_, 0);  // throws, saying why
+  if (nccl && !torch::cuda::is_available())
+    throw InputError("--dist-backend nccl: no GPU is visible to this process (NCCL runs on GPUs)");
+  if (!nccl && options.backend != "auto" && options.backend != "gloo")
     throw InputError("--dist-backend " + options.backend + ": expected auto, gloo or nccl");
   const std::string where = env.master_addr + ":" + std::to_string(env.master_port);
   const std::string me = "rank " + std::to_string(rank_) + " of " + std::to_string(size_);
@@ -90,6 +91,19 @@ Ranks::Ranks(const RankEnvironment& env, const DistributedOptions& options)
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  if (nccl) {
+    const auto gpu = static_cast<c10::DeviceIndex>(
+        local_rank_ % std::max<int64_t>(1, static_cast<int64_t>(torch::cuda::device_count())));
+    group_->device = torch::Device(torch::kCUDA, gpu);
+    try {
+      group_->collectives =
+          nccl_collectives(c10::make_intrusive<c10d::PrefixStore>("nccl", group_->store), rank_,
+                           size_, timeout_, gpu);
+    } catch (const std::exception& e) {
+      throw PeerLost(me + ": cannot start NCCL: " + first_line(e.what()));
+    }
+    return;
+  }
   auto gloo_options = c10d::ProcessGroupGloo::Options::create(timeout_);
   const char* interface = std::getenv("GLOO_SOCKET_IFNAME");
   if (interface && *interface) {
@@ -115,14 +129,18 @@ torch::Device Ranks::local_device(torch::Device device) const {
 }
 
 Ranks& Ranks::process() {
-  static Ranks ranks;
-  return ranks;
+  // Never destroyed: a ProcessGroupNCCL destroyed at exit, after the CUDA runtime has unloaded,
+  // aborts the process ("driver shutting down", seen on an H200 with LibTorch 2.11); the system
+  // frees the group's sockets and communicators when the process ends.
+  static Ranks* const ranks = new Ranks();
+  return *ranks;
 }
 
 Ranks& Ranks::join_from_environment(const DistributedOptions& options) {
   Ranks& ranks = process();
-  if (ranks.several()) return ranks;
-  if (const auto env = rank_environment()) ranks = Ranks(*env, options);
+  if (ranks.grouped()) return ranks;
+  if (const auto env = rank_environment(nullptr, /*group_of_one=*/options.backend != "auto"))
+    ranks = Ranks(*env, options);
   return ranks;
 }
 
@@ -160,17 +178,18 @@ PeerLost Ranks::lost_peer(const std::string& what, const std::string& detail) co
 
 namespace {
 
-// Runs collectives on host copies of `tensors` (started together, then awaited), then copies the
-// results back; errors become PeerLost naming the step and the lost ranks.
+// Runs collectives on copies of `tensors` where the backend wants them (`device`: host memory or
+// this rank's GPU), started together, then awaited, then copies the results back; errors become
+// PeerLost naming the step and the lost ranks.
 template <typename Start>
-void run_collective(std::vector<torch::Tensor>& tensors, const Ranks& ranks,
-                    const std::string& what, Start start) {
-  std::vector<torch::Tensor> host;
-  host.reserve(tensors.size());
-  for (const auto& t : tensors) host.push_back(t.to(torch::kCPU).contiguous().clone());
+void run_collective(std::vector<torch::Tensor>& tensors, const torch::Device& device,
+                    const Ranks& ranks, const std::string& what, Start start) {
+  std::vector<torch::Tensor> staged;
+  staged.reserve(tensors.size());
+  for (const auto& t : tensors) staged.push_back(t.to(device).contiguous().clone());
   try {
     std::vector<c10::intrusive_ptr<c10d::Work>> works;
-    for (auto& t : host) {
+    for (auto& t : staged) {
       std::vector<torch::Tensor> one{t};
       works.push_back(start(one));
     }
@@ -179,36 +198,36 @@ void run_collective(std::vector<torch::Tensor>& tensors, const Ranks& ranks,
     throw ranks.lost_peer(what, e.what());
   }
   torch::NoGradGuard no_grad;  // parameters are filled in place
-  for (size_t i = 0; i < tensors.size(); ++i) tensors[i].copy_(host[i]);
+  for (size_t i = 0; i < tensors.size(); ++i) tensors[i].copy_(staged[i]);
 }
 
 }  // namespace
 
 void Ranks::sum(std::vector<torch::Tensor>& tensors, const std::string& what) const {
-  if (!several()) return;
-  run_collective(tensors, *this, what, [&](std::vector<torch::Tensor>& one) {
+  if (!grouped()) return;
+  run_collective(tensors, group_->device, *this, what, [&](std::vector<torch::Tensor>& one) {
     return group_->collectives->allreduce(one);
   });
 }
 
 void Ranks::maximum(std::vector<torch::Tensor>& tensors, const std::string& what) const {
-  if (!several()) return;
+  if (!grouped()) return;
   c10d::AllreduceOptions options;
   options.reduceOp = c10d::ReduceOp::MAX;
-  run_collective(tensors, *this, what, [&](std::vector<torch::Tensor>& one) {
+  run_collective(tensors, group_->device, *this, what, [&](std::vector<torch::Tensor>& one) {
     return group_->collectives->allreduce(one, options);
   });
 }
 
 void Ranks::broadcast(std::vector<torch::Tensor>& tensors, const std::string& what) const {
-  if (!several()) return;
-  run_collective(tensors, *this, what, [&](std::vector<torch::Tensor>& one) {
+  if (!grouped()) return;
+  run_collective(tensors, group_->device, *this, what, [&](std::vector<torch::Tensor>& one) {
     return group_->collectives->broadcast(one);
   });
 }
 
 int64_t Ranks::broadcast(int64_t value, const std::string& what) const {
-  if (!several()) return value;
+  if (!grouped()) return value;
   std::vector<torch::Tensor> one{torch::tensor({value}, torch::kLong)};
   broadcast(one, what);
   return one.front().item<int64_t>();
@@ -216,25 +235,27 @@ int64_t Ranks::broadcast(int64_t value, const std::string& what) const {
 
 int64_t Ranks::rank_0_decides(const std::string& what,
                               const std::function<int64_t()>& decide) const {
-  if (!several()) return decide();
+  if (!grouped()) return decide();
   return broadcast(leads() ? decide() : 0, what);
 }
 
 std::function<void()> Ranks::start_sum(torch::Tensor host, const std::string& what) const {
-  if (!several()) return [] {};
-  std::vector<torch::Tensor> one{host};
+  if (!grouped()) return [] {};
+  const bool staged = group_->device != host.device();  // NCCL: summed on the GPU
+  std::vector<torch::Tensor> one{staged ? host.to(group_->device) : host};
   c10::intrusive_ptr<c10d::Work> work;
   try {
     work = group_->collectives->allreduce(one);
   } catch (const std::exception& e) {
     throw lost_peer(what, e.what());
   }
-  return [this, work, what] {
+  return [this, work, what, host, staged, summed = one.front()]() mutable {
     try {
       work->wait();
     } catch (const std::exception& e) {
       throw lost_peer(what, e.what());
     }
+    if (staged) host.copy_(summed);
   };
 }
 
@@ -242,7 +263,7 @@ torch::Tensor Ranks::assemble_rows(const std::vector<std::pair<int64_t, torch::T
                                    int64_t total, int64_t columns, const std::string& what) const {
   torch::Tensor rows = torch::zeros({total, columns});
   for (const auto& [begin, part] : parts) rows.slice(0, begin, begin + part.size(0)).copy_(part);
-  if (!several()) return rows;
+  if (!grouped()) return rows;
   std::vector<torch::Tensor> shared{rows};
   sum(shared, what);
   return rows;

@@ -1,7 +1,10 @@
 // The processes a tool runs on: one (rank 0 of 1) unless the environment says more
 // (rank_environment.h: torchrun, swa-launch, SLURM), then a c10d process group joined through a
-// TCPStore rendezvous at MASTER_ADDR:MASTER_PORT, with Gloo collectives (CPU tensors; CUDA tensors
-// travel through host memory). Rank 0 prints and writes; every rank computes its share.
+// TCPStore rendezvous at MASTER_ADDR:MASTER_PORT, with Gloo collectives (--dist-backend auto or
+// gloo: CPU tensors; CUDA tensors travel through host memory) or NCCL's (--dist-backend nccl, in
+// CUDA builds: each rank on its GPU, LOCAL_RANK modulo the GPUs there are). A backend asked for by
+// name with WORLD_SIZE=1 makes a group of one, whose collectives run through it (a check that
+// the backend works). Rank 0 prints and writes; every rank computes its share.
 //
 // Failures never hang: a rank that does not arrive within the timeout, or stops while the others
 // wait on a collective, makes every other rank throw PeerLost (exit code 5) naming the rank or the
@@ -38,6 +41,9 @@ class Ranks {
   int rank() const { return rank_; }
   int size() const { return size_; }
   bool several() const { return size_ > 1; }
+  // In a group (of one or more): the collectives below run through its backend; otherwise they
+  // return at once.
+  bool grouped() const { return group_ != nullptr; }
   bool leads() const { return rank_ == 0; }  // prints summaries, writes outputs
   // The error for a collective `what` that failed with `detail`: every surviving rank reports
   // through the rendezvous store, and those that do not within a few seconds are named (the store

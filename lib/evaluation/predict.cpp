@@ -43,6 +43,7 @@ Prediction predict(ResNet& model, const torch::Tensor& images_any, const Predict
   };
 
   const Ranks& ranks = Ranks::of(options.ranks);
+  const bool gpu = options.device.is_cuda();
   out.engine = options.engine;
   out.engine_source = {ChoiceSource::Kind::kFlag, "--engine"};
   if (options.engine == InferenceEngine::kAuto) {
@@ -50,12 +51,10 @@ Prediction predict(ResNet& model, const torch::Tensor& images_any, const Predict
       out.engine = InferenceEngine::kReference;
       out.engine_source = {ChoiceSource::Kind::kSetting,
                            full_precision ? "--no-fold" : "precision"};
-    } else if (!options.device.is_cpu()) {
-      out.engine = InferenceEngine::kReference;
-      out.engine_source = {ChoiceSource::Kind::kDevice, options.device.str()};
-    } else {  // measured or remembered on the CPU: rank 0's choice for all ranks
+    } else {  // measured or remembered on this device: rank 0's choice for all ranks
       out.engine = static_cast<InferenceEngine>(ranks.rank_0_decides("choosing the engine", [&] {
-        const std::string key = engine_choice_key(model->spec().name(), options.batch_size);
+        const std::string key =
+            engine_choice_key(model->spec().name(), options.batch_size, options.device.str());
         const auto known = remembered_choice(key);
         const auto known_engine = known ? parse_engine(*known) : std::nullopt;
         if (known_engine && *known_engine != InferenceEngine::kAuto) {
@@ -67,6 +66,7 @@ Prediction predict(ResNet& model, const torch::Tensor& images_any, const Predict
           const std::vector<double> speeds = images_per_second_in_turn(
               first_batch.size(0), 2, kMeasuredRounds, [&](size_t engine) {
                 engine == 0 ? frozen_forward(first_batch) : reference_forward(first_batch);
+                if (gpu) torch::cuda::synchronize();
               });
           out.timing.frozen_images_per_second = speeds[0];
           out.timing.reference_images_per_second = speeds[1];
@@ -93,7 +93,6 @@ Prediction predict(ResNet& model, const torch::Tensor& images_any, const Predict
   auto forward = [&](const torch::Tensor& batch) {
     return use_frozen ? frozen_forward(batch) : reference_forward(batch);
   };
-  const bool gpu = options.device.is_cuda();
   if (gpu && n > 0) {
     forward(first_batch);
     torch::cuda::synchronize();

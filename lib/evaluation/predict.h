@@ -14,8 +14,8 @@ namespace swa {
 // How the forward passes run (InferenceEngine, lib/inference/engine_choice.h): the frozen,
 // inference-optimised TorchScript graph PyTorch's fastest path builds
 // (lib/inference/frozen_resnet.h; CPU or CUDA), or our module (BatchNorm folded, channels_last),
-// the reference. kAuto: on the CPU the one measured faster on this machine (engine_choice.h), on
-// CUDA the reference; below float32 always the reference (under autocast).
+// the reference. kAuto: the one measured faster on this machine and device (engine_choice.h: CPU
+// and GPU alike); below float32 always the reference (under autocast).
 
 struct PredictOptions {
   InferenceEngine engine = InferenceEngine::kAuto;

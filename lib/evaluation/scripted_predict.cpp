@@ -1,8 +1,9 @@
 #include "lib/evaluation/scripted_predict.h"
 
+#include <torch/version.h>
+
 #include <chrono>
 #include <functional>
-
 #include <optional>
 
 #include "formats/input_error.h"
@@ -107,10 +108,20 @@ void check_eval_mode(ScriptedModel& scripted, const torch::Tensor& probe, const 
 
 // LibTorch's warnings while a candidate graph is tried (the broken one resizes outputs and says so
 // for every batch): dropped, since the candidate is checked and the user told what was found.
+// (LibTorch 2.x passes the warning whole and keeps the guard in WarningUtils.)
 class QuietWarnings : public c10::WarningHandler {
  public:
+#if TORCH_VERSION_MAJOR >= 2
+  void process(const c10::Warning&) override {}
+#else
   void process(const c10::SourceLocation&, const std::string&, const bool) override {}
+#endif
 };
+#if TORCH_VERSION_MAJOR >= 2
+using WarningHandlerGuard = c10::WarningUtils::WarningHandlerGuard;
+#else
+using WarningHandlerGuard = c10::Warning::WarningHandlerGuard;
+#endif
 
 // The frozen, inference-optimised copy (torch.jit.freeze, then optimize_for_inference), checked
 // against the module as scripted on `batch`: PyTorch 1.13's optimize_for_inference changes some
@@ -121,7 +132,7 @@ std::optional<torch::jit::Module> frozen_copy(ScriptedModel& model, const torch:
                                               std::vector<std::string>& notes) {
   constexpr double kFrozenTolerance = 1e-4;  // relative norm of the logits, as the ResNets'
   QuietWarnings quiet;
-  const c10::Warning::WarningHandlerGuard silence(&quiet);
+  const WarningHandlerGuard silence(&quiet);
   std::string note;
   const torch::Tensor reference =
       batch.size(0) > 0 ? run(model.module, model.path, batch, data, note) : torch::Tensor();
@@ -151,8 +162,8 @@ std::optional<torch::jit::Module> frozen_copy(ScriptedModel& model, const torch:
   return std::nullopt;
 }
 
-// The engine a pass runs (ScriptedPrediction::engine): --engine's, else on the CPU the faster of
-// the two on the first batch, measured once per machine and remembered, rank 0's for all ranks.
+// The engine a pass runs (ScriptedPrediction::engine): --engine's, else the faster of the two on
+// the first batch, measured once per machine and device and remembered, rank 0's for all ranks.
 // `first_batch` reads it when an engine is built or measured (not for a flag's or a remembered
 // reference).
 torch::jit::Module choose_engine(ScriptedModel& model,
@@ -169,14 +180,11 @@ torch::jit::Module choose_engine(ScriptedModel& model,
     return *frozen;
   }
   out.engine = InferenceEngine::kReference;
-  if (!options.device.is_cpu()) {
-    out.engine_source = {ChoiceSource::Kind::kDevice, options.device.str()};
-    return model.module;
-  }
   std::optional<torch::jit::Module> frozen;
   const Ranks& ranks = Ranks::of(options.ranks);
   out.engine = static_cast<InferenceEngine>(ranks.rank_0_decides("choosing the engine", [&] {
-    const std::string key = engine_choice_key("torchscript " + model.type_name, options.batch_size);
+    const std::string key = engine_choice_key("torchscript " + model.type_name, options.batch_size,
+                                              options.device.str());
     const auto known = remembered_choice(key);
     const auto known_engine = known ? parse_engine(*known) : std::nullopt;
     if (known_engine && *known_engine != InferenceEngine::kAuto) {
@@ -192,6 +200,7 @@ torch::jit::Module choose_engine(ScriptedModel& model,
     const std::vector<double> speeds =
         images_per_second_in_turn(first_batch().size(0), 2, kMeasuredRounds, [&](size_t engine) {
           run(engine == 0 ? *frozen : model.module, model.path, first_batch(), data, note);
+          if (options.device.is_cuda()) torch::cuda::synchronize();
         });
     out.timing = {speeds[0], speeds[1]};
     const InferenceEngine faster =

@@ -22,9 +22,8 @@ struct ScriptedPrediction {
   // kFrozen: a frozen, inference-optimised copy (torch.jit.freeze + optimize_for_inference:
   // BatchNorm folded, on the CPU oneDNN's prepacked weights), built after the weights are loaded
   // and checked against the module on the first batch (relative 1e-4; see frozen_copy);
-  // kReference: the module as scripted. --engine chooses; auto: on the CPU the faster on the first
-  // batch, measured once per machine and model class (lib/runtime/measured_choice.h), on a GPU
-  // the module as scripted.
+  // kReference: the module as scripted. --engine chooses; auto: the faster on the first batch,
+  // measured once per machine, device and model class (lib/runtime/measured_choice.h).
   InferenceEngine engine = InferenceEngine::kReference;
   ChoiceSource engine_source;
   EngineTiming timing;

@@ -22,9 +22,11 @@ std::optional<InferenceEngine> parse_engine(const std::string& name) {
   return std::nullopt;
 }
 
-std::string engine_choice_key(const std::string& arch, int64_t batch_size) {
+std::string engine_choice_key(const std::string& arch, int64_t batch_size,
+                              const std::string& device) {
+  const std::string where = device == "cpu" ? "" : " | " + device;
   return machine_choice_key("inference engine | " + arch + " | batch " +
-                            std::to_string(batch_size));
+                            std::to_string(batch_size) + where);
 }
 
 }  // namespace swa

@@ -1,7 +1,7 @@
 // The two inference engines, and what measuring them on a batch found. Which is faster depends on
-// the processor: on the CPU, predict() (lib/evaluation/predict.h) times one batch on each the
-// first time an architecture is evaluated at a batch size and keeps the faster as a measured
-// choice (lib/runtime/measured_choice.h). --engine frozen|reference overrides it.
+// the processor and the GPU: predict() (lib/evaluation/predict.h) times one batch on each the
+// first time an architecture is evaluated at a batch size on a device and keeps the faster as a
+// measured choice (lib/runtime/measured_choice.h). --engine frozen|reference overrides it.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -17,7 +17,9 @@ struct EngineTiming {
   double frozen_images_per_second = 0, reference_images_per_second = 0;
 };
 
-// The measured-choice key of an architecture's inference at a batch size on this machine.
-std::string engine_choice_key(const std::string& arch, int64_t batch_size);
+// The measured-choice key of an architecture's inference at a batch size on this machine's
+// `device` ("cpu", "cuda:0": each GPU of a machine is its own key).
+std::string engine_choice_key(const std::string& arch, int64_t batch_size,
+                              const std::string& device);
 
 }  // namespace swa

@@ -33,6 +33,12 @@ void set_autocast(torch::DeviceType device, bool enabled, torch::ScalarType type
 
 }  // namespace
 
+void check_precision_runs_on(torch::ScalarType type, const torch::Device& device,
+                             const std::string& flag) {
+  if (type == torch::kHalf && !device.is_cuda())
+    throw InputError(flag + " fp16 needs a CUDA device (on the CPU use " + flag + " bf16)");
+}
+
 torch::ScalarType parse_precision(const std::string& name, const std::string& flag) {
   switch (floating_type_named(name).value_or(ElementType::kInt8)) {
     case ElementType::kFloat32:

@@ -11,6 +11,10 @@ namespace swa {
 
 // kFloat, kBFloat16 or kHalf; throws InputError naming `flag` for any other name.
 torch::ScalarType parse_precision(const std::string& name, const std::string& flag);
+// Throws InputError naming `flag` where `type` has no autocast on `device` (LibTorch's CPU
+// autocast takes bfloat16 only: fp16 needs a CUDA device).
+void check_precision_runs_on(torch::ScalarType type, const torch::Device& device,
+                             const std::string& flag);
 
 // Autocast to `type` on `device` for the scope (kFloat: nothing changes). Not nestable with
 // another AutocastScope of the same device.

@@ -409,8 +409,7 @@ TrainSummary train(TrainConfig c, bool resume) {
     throw InputError("--label-smoothing must be in [0, 1)");
   parse_architecture(c.arch);
   const torch::ScalarType amp = parse_precision(c.amp, "--amp");
-  if (amp == torch::kHalf && !device.is_cuda())
-    throw InputError("--amp fp16 needs a CUDA device (on the CPU use --amp bf16)");
+  check_precision_runs_on(amp, device, "--amp");
   const bool cuda = device.is_cuda();
   // cuDNN times its candidate kernels once per shape and keeps the fastest.
   if (cuda && !at::globalContext().deterministicCuDNN())

@@ -34,6 +34,16 @@ for other in others:
     assert other["metrics"] == one["metrics"], "metrics differ"
 PY
 expect "swa-eval on 2 and 3 ranks: metrics equal to one process's" $?
+# A backend named with one rank: a group of one, its collectives through Gloo, the same metrics.
+check "swa-eval --dist-backend gloo on one rank: a group of one" 0 "" -- "${launch[@]}" --nproc 1 \
+  "${ev[@]}" --dist-backend gloo --json "$work/e1g.json" -q
+/usr/bin/python3 -c "import json,sys; a,b=(json.load(open(p)) for p in sys.argv[1:]); sys.exit(a['metrics']!=b['metrics'])" "$work/e1.json" "$work/e1g.json"
+expect "swa-eval in a group of one: metrics equal to one process's" $?
+check "swa-bn --dist-backend gloo on one rank" 0 "" -- "${launch[@]}" --nproc 1 "${bn[@]}" \
+  --dist-backend gloo -o "$work/bn1g.pt" -q
+check "swa-bn in a group of one equals one process" 0 "worst" -- $compare "$work/bn1.pt" "$work/bn1g.pt" 1e-6
+check "--dist-backend nccl in a CPU build says it has none" 1 "this build has no NCCL" -- \
+  "${launch[@]}" --nproc 1 "${ev[@]}" --dist-backend nccl -q
 out=$("${launch[@]}" --nproc 2 "${ev[@]}" 2>&1)
 [ "$(grep -c 'top-1' <<<"$out")" -eq 1 ]; expect "only rank 0 prints" $?
 # torchrun itself, where it works (Debian bookworm's, torch 1.13 on Python 3.11, fails in its own

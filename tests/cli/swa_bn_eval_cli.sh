@@ -25,6 +25,9 @@ check "swa-eval --precision bf16 says what it changes against float32" 0 "bf16 a
   "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar" --precision bf16
 check "swa-eval --precision bf16 json carries the change" 0 '"top1_change"' -- \
   "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar" --precision bf16 --json -
+check "swa-eval --precision fp16 on the CPU: a clear error, not LibTorch's" 1 \
+  "--precision fp16 needs a CUDA device (on the CPU use --precision bf16)" -- \
+  "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar" --precision fp16 --device cpu
 check "data from SWA_DATA" 0 "top-1" -- env SWA_DATA="$work/cifar" "$bin/swa-eval" "$work/bn.pt"
 
 check "missing data folder" 1 "prepare.sh" -- "$bin/swa-bn" "$work/swa.h5" --data "$work/nope" -o "$work/x.pt"

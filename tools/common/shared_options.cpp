@@ -85,8 +85,8 @@ void add_batch_size_option(CLI::App& app, int64_t& batch_size, const std::string
 
 void add_distributed_options(CLI::App& app, DistributedOptions& options) {
   app.add_option("--dist-backend", options.backend,
-                 "Collectives between ranks under torchrun, swa-launch or SLURM: auto, gloo, or "
-                 "nccl (a CUDA build only)")
+                 "Collectives between ranks under torchrun, swa-launch or SLURM: auto (gloo), "
+                 "gloo, or nccl (CUDA builds only); named with WORLD_SIZE=1, a group of one")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "gloo", "nccl"}))
       ->group("Several processes");

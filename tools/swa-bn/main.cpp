@@ -117,6 +117,7 @@ update_bn does; a model without one gets the snapshot back unchanged (bn_state=n
             {{"name", model_data.model.empty() ? swa::layout_name(s.pass.layout) : "as scripted"},
              {"chosen_by", s.pass.layout_source.text()},
              {"measured_images_per_second", s.pass.measured_images_per_second}}},
+           {"setup_seconds", s.pass.setup_seconds},
            {"pass_seconds", s.pass.pass_seconds},
            {"images_per_second", s.images_per_second},
            {"total_seconds", s.total_seconds}},

@@ -130,8 +130,8 @@ classes from its output width, top-5 from 5 classes. Selection should use --spli
   app.add_option("--engine", engine,
                  "frozen: the frozen, inference-optimised TorchScript graph; reference: our module "
                  "(BatchNorm folded, channels_last), with --model the module as scripted; auto: "
-                 "on the CPU the faster of the two, measured once per machine, on CUDA the "
-                 "reference")
+                 "the faster of the two, measured once per machine and device (CPU or GPU) and "
+                 "remembered")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "frozen", "reference"}));
   std::string precision = "fp32";
@@ -166,6 +166,7 @@ classes from its output width, top-5 from 5 classes. Selection should use --spli
     req.predict.engine = swa::parse_engine(engine).value_or(swa::InferenceEngine::kAuto);
     req.predict.progress = !flags.quiet;
     req.predict.precision = swa::parse_precision(precision, "--precision");
+    swa::check_precision_runs_on(req.predict.precision, req.predict.device, "--precision");
     const swa::Evaluation evaluation = swa::evaluate_snapshot(req);
     for (const auto& note : evaluation.notes)
       if (!flags.quiet) std::cerr << "swa-eval: " << note << "\n";
