@@ -1,10 +1,11 @@
 #include "lib/batchnorm/recompute_batchnorm.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "lib/batchnorm/rank_statistics.h"
 #include "lib/data/image_batches.h"
-#include "lib/runtime/measured_choice.h"
+#include "lib/runtime/measured_decision.h"
 #include "lib/runtime/progress.h"
 
 namespace swa {
@@ -54,9 +55,10 @@ torch::Tensor network_input(const torch::Tensor& batch_u8, ActivationLayout layo
   return x;
 }
 
-// Where the layout comes from (BatchNormPassOptions::layout), measuring it if need be.
-void choose_layout_here(ResNet& model, const torch::Tensor& images,
-                        const BatchNormPassOptions& options, BatchNormPass& out) {
+// Where the layout comes from (BatchNormPassOptions::layout): the flag's, channels_last on a
+// GPU, else on the CPU measured among those that run here (rank 0's for all ranks).
+void choose_layout(ResNet& model, const torch::Tensor& images, const BatchNormPassOptions& options,
+                   const Ranks& ranks, BatchNormPass& out) {
   if (options.layout) {
     out.layout = *options.layout;
     out.layout_source = {ChoiceSource::Kind::kFlag, "--layout"};
@@ -68,58 +70,44 @@ void choose_layout_here(ResNet& model, const torch::Tensor& images,
     return;
   }
   std::vector<ActivationLayout> candidates;
-  std::string names;
+  std::vector<std::string> names;
+  std::string listed;
   for (const ActivationLayout layout : kActivationLayouts) {
     if (!layout_runs_on(layout, options.device)) continue;
     candidates.push_back(layout);
-    names += std::string(names.empty() ? "" : "/") + layout_name(layout);
+    names.emplace_back(layout_name(layout));
+    listed += (listed.empty() ? "" : "/") + names.back();
   }
-  const std::string key =
-      machine_choice_key("batchnorm layout among " + names + " | " + model->spec().name() +
-                         " | batch " + std::to_string(options.batch_size));
-  const auto known = remembered_choice(key);
-  if (known && layout_named(*known)) {
-    out.layout = *layout_named(*known);
-    out.layout_source = {ChoiceSource::Kind::kRemembered, ""};
-    return;
-  }
-  out.layout = ActivationLayout::kChannelsLast;
-  out.layout_source = {ChoiceSource::Kind::kDefault, "no images to measure"};
-  if (images.size(0) == 0) return;
-  // Train-mode forwards of one batch in each layout. They move the running statistics, which the
-  // pass resets afterwards.
-  const torch::Tensor batch = images.slice(0, 0, std::min(images.size(0), options.batch_size));
-  torch::Tensor x;
-  const std::vector<double> speeds = images_per_second_in_turn(
-      batch.size(0), candidates.size(), kMeasuredRounds, [&](size_t) { model->forward(x); },
-      [&](size_t i) {
-        use_layout(model, candidates[i]);
-        x = network_input(batch, candidates[i]);
-      });
-  double best = -1;
-  for (size_t i = 0; i < speeds.size(); ++i) {
-    out.measured_images_per_second[layout_name(candidates[i])] = speeds[i];
-    if (speeds[i] > best) {
-      best = speeds[i];
-      out.layout = candidates[i];
-    }
-  }
-  out.layout_source = {ChoiceSource::Kind::kMeasured, ""};
-  remember_choice(key, layout_name(out.layout), out.measured_images_per_second);
-}
-
-// With several ranks on the CPU, rank 0's choice for all.
-void choose_layout(ResNet& model, const torch::Tensor& images, const BatchNormPassOptions& options,
-                   const Ranks& ranks, BatchNormPass& out) {
-  if (options.layout || !options.device.is_cpu()) {
-    choose_layout_here(model, images, options, out);
-    return;
-  }
-  out.layout = static_cast<ActivationLayout>(ranks.rank_0_decides("choosing the layout", [&] {
-    choose_layout_here(model, images, options, out);
-    return static_cast<int64_t>(out.layout);
-  }));
-  if (!ranks.leads()) out.layout_source = {ChoiceSource::Kind::kRank0, ""};
+  const size_t channels_last = static_cast<size_t>(
+      std::find(candidates.begin(), candidates.end(), ActivationLayout::kChannelsLast) -
+      candidates.begin());
+  const MeasuredDecision decision = decide_by_measuring(
+      "choosing the layout",
+      machine_choice_key("batchnorm layout among " + listed + " | " + model->spec().name() +
+                         " | batch " + std::to_string(options.batch_size)),
+      names, channels_last,
+      [&](std::string& why) -> std::optional<std::vector<double>> {
+        if (images.size(0) == 0) {
+          why = "no images to measure";
+          return std::nullopt;
+        }
+        // Train-mode forwards of one batch in each layout. They move the running statistics,
+        // which the pass resets afterwards.
+        const torch::Tensor batch =
+            images.slice(0, 0, std::min(images.size(0), options.batch_size));
+        torch::Tensor x;
+        return images_per_second_in_turn(
+            batch.size(0), candidates.size(), kMeasuredRounds, [&](size_t) { model->forward(x); },
+            [&](size_t i) {
+              use_layout(model, candidates[i]);
+              x = network_input(batch, candidates[i]);
+            });
+      },
+      ranks);
+  out.layout = candidates[decision.chosen];
+  out.layout_source = decision.source;
+  for (size_t i = 0; i < decision.images_per_second.size(); ++i)
+    out.measured_images_per_second[names[i]] = decision.images_per_second[i];
 }
 
 }  // namespace

@@ -52,39 +52,26 @@ Prediction predict(ResNet& model, const torch::Tensor& images_any, const Predict
       out.engine_source = {ChoiceSource::Kind::kSetting,
                            full_precision ? "--no-fold" : "precision"};
     } else {  // measured or remembered on this device: rank 0's choice for all ranks
-      out.engine = static_cast<InferenceEngine>(ranks.rank_0_decides("choosing the engine", [&] {
-        const std::string key =
-            engine_choice_key(model->spec().name(), options.batch_size, options.device.str());
-        const auto known = remembered_choice(key);
-        const auto known_engine = known ? parse_engine(*known) : std::nullopt;
-        if (known_engine && *known_engine != InferenceEngine::kAuto) {
-          out.engine = *known_engine;
-          out.engine_source = {ChoiceSource::Kind::kRemembered, ""};
-        } else if (n > 0) {  // measure both on the first batch; keep what was built
-          frozen.emplace(*model);
-          prepare_reference();
-          const std::vector<double> speeds = images_per_second_in_turn(
-              first_batch.size(0), 2, kMeasuredRounds, [&](size_t engine) {
-                engine == 0 ? frozen_forward(first_batch) : reference_forward(first_batch);
-                if (gpu) torch::cuda::synchronize();
-              });
-          out.timing.frozen_images_per_second = speeds[0];
-          out.timing.reference_images_per_second = speeds[1];
-          out.engine = out.timing.frozen_images_per_second >= out.timing.reference_images_per_second
-                           ? InferenceEngine::kFrozen
-                           : InferenceEngine::kReference;
-          out.engine_source = {ChoiceSource::Kind::kMeasured, ""};
-          remember_choice(
-              key, engine_name(out.engine),
-              {{"frozen_images_per_second", out.timing.frozen_images_per_second},
-               {"reference_images_per_second", out.timing.reference_images_per_second}});
-          if (out.engine == InferenceEngine::kReference) frozen.reset();
-        } else {
-          out.engine = InferenceEngine::kReference;
-        }
-        return static_cast<int64_t>(out.engine);
-      }));
-      if (!ranks.leads()) out.engine_source = {ChoiceSource::Kind::kRank0, ""};
+      const EngineDecision decision = decide_engine(
+          engine_choice_key(model->spec().name(), options.batch_size, options.device.str()),
+          [&](std::string& why) -> std::optional<std::vector<double>> {
+            if (n == 0) {
+              why = "no images to measure";
+              return std::nullopt;
+            }
+            frozen.emplace(*model);  // measured on the first batch; what was built is kept
+            prepare_reference();
+            return images_per_second_in_turn(
+                first_batch.size(0), 2, kMeasuredRounds, [&](size_t engine) {
+                  engine == 0 ? frozen_forward(first_batch) : reference_forward(first_batch);
+                  if (gpu) torch::cuda::synchronize();
+                });
+          },
+          ranks);
+      out.engine = decision.engine;
+      out.engine_source = decision.source;
+      out.timing = decision.timing;
+      if (out.engine == InferenceEngine::kReference) frozen.reset();
     }
   }
   const bool use_frozen = out.engine == InferenceEngine::kFrozen;

@@ -179,39 +179,26 @@ torch::jit::Module choose_engine(ScriptedModel& model,
     if (!frozen) throw InputError(model.path, "cannot be frozen (--engine frozen): " + why);
     return *frozen;
   }
-  out.engine = InferenceEngine::kReference;
   std::optional<torch::jit::Module> frozen;
-  const Ranks& ranks = Ranks::of(options.ranks);
-  out.engine = static_cast<InferenceEngine>(ranks.rank_0_decides("choosing the engine", [&] {
-    const std::string key = engine_choice_key("torchscript " + model.type_name, options.batch_size,
-                                              options.device.str());
-    const auto known = remembered_choice(key);
-    const auto known_engine = known ? parse_engine(*known) : std::nullopt;
-    if (known_engine && *known_engine != InferenceEngine::kAuto) {
-      out.engine_source = {ChoiceSource::Kind::kRemembered, ""};
-      return static_cast<int64_t>(*known_engine);
-    }
-    frozen = frozen_copy(model, first_batch(), data, why, out.notes);
-    if (!frozen || first_batch().size(0) == 0) {
-      out.engine_source = {ChoiceSource::Kind::kDefault, frozen ? "no examples" : why};
-      return static_cast<int64_t>(InferenceEngine::kReference);
-    }
-    std::string note;
-    const std::vector<double> speeds =
-        images_per_second_in_turn(first_batch().size(0), 2, kMeasuredRounds, [&](size_t engine) {
-          run(engine == 0 ? *frozen : model.module, model.path, first_batch(), data, note);
-          if (options.device.is_cuda()) torch::cuda::synchronize();
-        });
-    out.timing = {speeds[0], speeds[1]};
-    const InferenceEngine faster =
-        speeds[0] >= speeds[1] ? InferenceEngine::kFrozen : InferenceEngine::kReference;
-    out.engine_source = {ChoiceSource::Kind::kMeasured, ""};
-    remember_choice(
-        key, engine_name(faster),
-        {{"frozen_images_per_second", speeds[0]}, {"reference_images_per_second", speeds[1]}});
-    return static_cast<int64_t>(faster);
-  }));
-  if (!ranks.leads()) out.engine_source = {ChoiceSource::Kind::kRank0, ""};
+  const EngineDecision decision = decide_engine(
+      engine_choice_key("torchscript " + model.type_name, options.batch_size, options.device.str()),
+      [&](std::string& not_measured) -> std::optional<std::vector<double>> {
+        frozen = frozen_copy(model, first_batch(), data, why, out.notes);
+        if (!frozen || first_batch().size(0) == 0) {
+          not_measured = frozen ? "no examples" : why;
+          return std::nullopt;
+        }
+        std::string note;
+        return images_per_second_in_turn(
+            first_batch().size(0), 2, kMeasuredRounds, [&](size_t engine) {
+              run(engine == 0 ? *frozen : model.module, model.path, first_batch(), data, note);
+              if (options.device.is_cuda()) torch::cuda::synchronize();
+            });
+      },
+      Ranks::of(options.ranks));
+  out.engine = decision.engine;
+  out.engine_source = decision.source;
+  out.timing = decision.timing;
   if (out.engine == InferenceEngine::kReference) return model.module;
   if (!frozen) frozen = frozen_copy(model, first_batch(), data, why, out.notes);
   if (frozen) return *frozen;

@@ -22,6 +22,20 @@ std::optional<InferenceEngine> parse_engine(const std::string& name) {
   return std::nullopt;
 }
 
+EngineDecision decide_engine(const std::string& key, const MeasureCandidates& measure,
+                             const Ranks& ranks) {
+  const MeasuredDecision d = decide_by_measuring(
+      "choosing the engine", key,
+      {engine_name(InferenceEngine::kFrozen), engine_name(InferenceEngine::kReference)}, 1, measure,
+      ranks);
+  EngineDecision out;
+  out.engine = d.chosen == 0 ? InferenceEngine::kFrozen : InferenceEngine::kReference;
+  out.source = d.source;
+  if (d.images_per_second.size() == 2)
+    out.timing = {d.images_per_second[0], d.images_per_second[1]};
+  return out;
+}
+
 std::string engine_choice_key(const std::string& arch, int64_t batch_size,
                               const std::string& device) {
   const std::string where = device == "cpu" ? "" : " | " + device;

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "lib/runtime/measured_decision.h"
+
 namespace swa {
 
 enum class InferenceEngine { kAuto, kFrozen, kReference };
@@ -16,6 +18,18 @@ std::optional<InferenceEngine> parse_engine(const std::string& name);
 struct EngineTiming {
   double frozen_images_per_second = 0, reference_images_per_second = 0;
 };
+
+// What decided the engine of a pass, and both engines' speeds when this process measured them.
+struct EngineDecision {
+  InferenceEngine engine = InferenceEngine::kReference;
+  ChoiceSource source;
+  EngineTiming timing;
+};
+// decide_by_measuring (lib/runtime/measured_decision.h) between the frozen graph and the
+// reference module: `measure` gives {frozen, reference} images per second; without a
+// measurement, the reference.
+EngineDecision decide_engine(const std::string& key, const MeasureCandidates& measure,
+                             const Ranks& ranks);
 
 // The measured-choice key of an architecture's inference at a batch size on this machine's
 // `device` ("cpu", "cuda:0": each GPU of a machine is its own key).
