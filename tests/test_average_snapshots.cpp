@@ -42,7 +42,7 @@ std::string write_edited(const TempDir& dir, const std::string& name, Edit edit,
 
 }  // namespace
 
-TEST_CASE("the average of N copies of one snapshot is bit-identical to it") {
+TEST_CASE("the average of N copies of one snapshot is bit-identical to it", "[averaging]") {
   TempDir dir;
   const auto a = write_tiny(dir, "a.h5", 1, 1);
   std::vector<std::string> copies;
@@ -62,7 +62,7 @@ TEST_CASE("the average of N copies of one snapshot is bit-identical to it") {
   }
 }
 
-TEST_CASE("the average does not depend on the order of the inputs, bit for bit") {
+TEST_CASE("the average does not depend on the order of the inputs, bit for bit", "[averaging]") {
   TempDir dir;
   std::vector<std::string> in;
   for (int i = 0; i < 5; ++i)
@@ -81,7 +81,8 @@ TEST_CASE("the average does not depend on the order of the inputs, bit for bit")
   for (size_t i = 0; i < a.size(); ++i) CHECK(bit_equal(a[i].second, b[i].second));
 }
 
-TEST_CASE("weighted average equals the float64 formula, written in the input dtype") {
+TEST_CASE("weighted average equals the float64 formula, written in the input dtype",
+          "[averaging]") {
   TempDir dir;
   const auto a = write_tiny(dir, "a.h5", 1, 1);
   const auto b = write_tiny(dir, "b.pt", 2, 2);  // formats can be mixed
@@ -107,7 +108,8 @@ TEST_CASE("weighted average equals the float64 formula, written in the input dty
   CHECK(summary.output_meta.provenance["inputs"][0]["sha256"].get<std::string>().size() == 64);
 }
 
-TEST_CASE("a layer filter averages matching tensors only, the rest come from the base") {
+TEST_CASE("a layer filter averages matching tensors only, the rest come from the base",
+          "[averaging]") {
   TempDir dir;
   const auto a = write_tiny(dir, "a.h5", 1, 1);
   const auto b = write_tiny(dir, "b.h5", 2, 2);
@@ -127,7 +129,8 @@ TEST_CASE("a layer filter averages matching tensors only, the rest come from the
   CHECK(summary.bn_state == bn_state::kTrained);  // BN statistics untouched
 }
 
-TEST_CASE("a soft threshold shrinks averaged conv/linear weights toward zero and counts zeros") {
+TEST_CASE("a soft threshold shrinks averaged conv/linear weights toward zero and counts zeros",
+          "[averaging]") {
   TempDir dir;
   const auto a = write_tiny(dir, "a.h5", 1, 1);
   AverageRequest r = uniform({a}, dir.file("out.h5"));
@@ -142,7 +145,8 @@ TEST_CASE("a soft threshold shrinks averaged conv/linear weights toward zero and
   CHECK(summary.sparsity() < 0.45);
 }
 
-TEST_CASE("inputs that disagree are refused, naming the file and the tensor, with no output") {
+TEST_CASE("inputs that disagree are refused, naming the file and the tensor, with no output",
+          "[averaging]") {
   TempDir dir;
   const auto good = write_tiny(dir, "good.h5", 1, 1);
   const auto out = dir.file("out.pt");

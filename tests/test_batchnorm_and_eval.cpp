@@ -87,7 +87,8 @@ ImageSet random_images(int64_t n) {
 
 }  // namespace
 
-TEST_CASE("BatchNorm re-estimation equals the cumulative average of per-batch statistics") {
+TEST_CASE("BatchNorm re-estimation equals the cumulative average of per-batch statistics",
+          "[batchnorm][eval]") {
   auto model = model_with_random_statistics("resnet18-cifar-w4", 1);
   const auto data = random_images(70);  // batches of 32, 32, 6: the last one counts as much
   BatchNormPassOptions opts;
@@ -116,7 +117,7 @@ TEST_CASE("BatchNorm re-estimation equals the cumulative average of per-batch st
   CHECK_FALSE(model->is_training());
 }
 
-TEST_CASE("re-estimation gives the same statistics in every layout") {
+TEST_CASE("re-estimation gives the same statistics in every layout", "[batchnorm][eval]") {
   // Both stems (the imagenet one has a max pool), both block kinds, shortcut projections.
   const auto data = random_images(40);
   for (const char* arch : {"resnet18-cifar-w4", "resnet50-w4"}) {
@@ -150,7 +151,7 @@ TEST_CASE("re-estimation gives the same statistics in every layout") {
   }
 }
 
-TEST_CASE("the layouts have names a user can give") {
+TEST_CASE("the layouts have names a user can give", "[batchnorm][eval]") {
   for (const ActivationLayout layout : kActivationLayouts) {
     CHECK(layout_named(layout_name(layout)) == layout);
   }
@@ -158,14 +159,16 @@ TEST_CASE("the layouts have names a user can give") {
   CHECK_FALSE(layout_named("nhwc").has_value());
 }
 
-TEST_CASE("the onednn layout is for the CPU, with a LibTorch built with oneDNN") {
+TEST_CASE("the onednn layout is for the CPU, with a LibTorch built with oneDNN",
+          "[batchnorm][eval]") {
   CHECK(layout_runs_on(ActivationLayout::kOneDnn, torch::kCPU) == at::hasMKLDNN());
   CHECK_FALSE(layout_runs_on(ActivationLayout::kOneDnn, torch::Device(torch::kCUDA, 0)));
   CHECK(layout_runs_on(ActivationLayout::kChannelsLast, torch::Device(torch::kCUDA, 0)));
   CHECK(layout_runs_on(ActivationLayout::kContiguous, torch::kCPU));
 }
 
-TEST_CASE("a oneDNN-layout input without prepacked weights is refused, not run slowly") {
+TEST_CASE("a oneDNN-layout input without prepacked weights is refused, not run slowly",
+          "[batchnorm][eval]") {
   auto model = model_with_random_statistics("resnet18-cifar-w4", 3);
   torch::NoGradGuard no_grad;
   const torch::Tensor x = normalize_cifar(random_images(2).images).to_mkldnn();
@@ -176,7 +179,8 @@ TEST_CASE("a oneDNN-layout input without prepacked weights is refused, not run s
   CHECK_THROWS_WITH(model->forward(x), Catch::Contains("prepack_for_onednn"));
 }
 
-TEST_CASE("the statistics pass measures its layout once per machine and the statistics stay") {
+TEST_CASE("the statistics pass measures its layout once per machine and the statistics stay",
+          "[batchnorm][eval]") {
   // The measurement runs train-mode forwards, which move the running statistics: the pass must
   // still start from reset statistics and end with update_bn's numbers.
   const CacheFolderForTest cache;
@@ -216,7 +220,8 @@ TEST_CASE("the statistics pass measures its layout once per machine and the stat
   }
 }
 
-TEST_CASE("folding BatchNorm into the convolutions does not change the predictions") {
+TEST_CASE("folding BatchNorm into the convolutions does not change the predictions",
+          "[batchnorm][eval]") {
   const auto data = random_images(64);
   for (const char* arch : {"resnet18-cifar-w4", "resnet50-w4"}) {
     INFO(arch);
@@ -234,7 +239,7 @@ TEST_CASE("folding BatchNorm into the convolutions does not change the predictio
   }
 }
 
-TEST_CASE("the frozen engine predicts what the reference module does") {
+TEST_CASE("the frozen engine predicts what the reference module does", "[batchnorm][eval]") {
   // Both stems, both block kinds, shortcut projections: the graph written for each architecture
   // runs the same network. Tolerance: float32 rounding of BatchNorm folding and oneDNN's
   // summation order.
@@ -255,7 +260,8 @@ TEST_CASE("the frozen engine predicts what the reference module does") {
   }
 }
 
-TEST_CASE("auto measures the faster engine once per machine, remembers it, and --engine wins") {
+TEST_CASE("auto measures the faster engine once per machine, remembers it, and --engine wins",
+          "[batchnorm][eval]") {
   const CacheFolderForTest cache;
   const auto data = random_images(32);
   PredictOptions automatic;
@@ -294,8 +300,8 @@ TEST_CASE("auto measures the faster engine once per machine, remembers it, and -
         ChoiceSource::Kind::kMeasured);
 }
 
-TEST_CASE(
-    "bf16 precision runs under autocast, stays near float32, and the frozen graph refuses it") {
+TEST_CASE("bf16 precision runs under autocast, stays near float32, and the frozen graph refuses it",
+          "[batchnorm][eval]") {
   // bf16 keeps 8 bits of mantissa: the logits move by about 1e-2, the predictions mostly stay.
   const auto data = random_images(48);
   auto reference = model_with_random_statistics("resnet18-cifar-w4", 9);
@@ -316,7 +322,8 @@ TEST_CASE(
   CHECK_THROWS_AS(predict_logits(low, data.images, frozen), InputError);
 }
 
-TEST_CASE("an autocast scope lowers matrix products inside it and nothing after it") {
+TEST_CASE("an autocast scope lowers matrix products inside it and nothing after it",
+          "[batchnorm][eval]") {
   const auto a = torch::randn({4, 8}), b = torch::randn({8, 3});
   {
     AutocastScope scope(torch::kCPU, torch::kBFloat16);
@@ -339,7 +346,8 @@ TEST_CASE("an autocast scope lowers matrix products inside it and nothing after 
                     Catch::Contains("--precision: 'off' is not a precision (expected fp32, bf16"));
 }
 
-TEST_CASE("metrics on hand-made logits: top-k, NLL, ECE, per-class, confusion") {
+TEST_CASE("metrics on hand-made logits: top-k, NLL, ECE, per-class, confusion",
+          "[batchnorm][eval]") {
   // 4 images, 6 classes. Image 0 right; 1 wrong but 2nd; 2 wrong, 6th; 3 right.
   auto logits = torch::tensor({{5.0, 0.0, 0.0, 0.0, 0.0, 0.0},
                                {3.0, 2.0, 0.0, 0.0, 0.0, 0.0},
@@ -381,7 +389,8 @@ TEST_CASE("metrics on hand-made logits: top-k, NLL, ECE, per-class, confusion") 
   CHECK(m.ece == Approx(ece));
 }
 
-TEST_CASE("a perfectly confident, always right model has zero ECE and NLL near zero") {
+TEST_CASE("a perfectly confident, always right model has zero ECE and NLL near zero",
+          "[batchnorm][eval]") {
   auto labels = torch::arange(10, torch::kLong);
   auto logits = torch::nn::functional::one_hot(labels, 10).to(torch::kFloat) * 100;
   auto m = classification_metrics(logits, labels);

@@ -9,7 +9,7 @@
 using namespace swa;
 using namespace swa::test;
 
-TEST_CASE("CIFAR-10 splits: 45,000 train, 5,000 validation, 10,000 test by default") {
+TEST_CASE("CIFAR-10 splits: 45,000 train, 5,000 validation, 10,000 test by default", "[data]") {
   CifarSource src{shared_cifar_folder(), kDefaultValidationSize};
   auto train = load_cifar10(src, Split::kTrain);
   auto val = load_cifar10(src, Split::kValidation);
@@ -24,7 +24,7 @@ TEST_CASE("CIFAR-10 splits: 45,000 train, 5,000 validation, 10,000 test by defau
   CHECK(load_cifar10(src, Split::kTrain).size() == 50000);
 }
 
-TEST_CASE("the validation split is stratified, disjoint from training, and stable") {
+TEST_CASE("the validation split is stratified, disjoint from training, and stable", "[data]") {
   CifarSource src{shared_cifar_folder(), 1000};
   auto all_labels = torch::cat(
       {load_cifar10(src, Split::kTrain).labels, load_cifar10(src, Split::kValidation).labels});
@@ -43,14 +43,15 @@ TEST_CASE("the validation split is stratified, disjoint from training, and stabl
   CHECK(all_labels.size(0) == 50000);
 }
 
-TEST_CASE("the official tarball's cifar-10-batches-bin/ folder is found inside --data") {
+TEST_CASE("the official tarball's cifar-10-batches-bin/ folder is found inside --data", "[data]") {
   TempDir dir;
   write_cifar_folder(dir.path() / "cifar-10-batches-bin");
   CHECK(locate_cifar10(dir.path().string()) == (dir.path() / "cifar-10-batches-bin").string());
   CHECK(load_cifar10({dir.path().string(), 0}, Split::kTest).size() == 10000);
 }
 
-TEST_CASE("malformed CIFAR-10 folders are refused with what was expected and how to get it") {
+TEST_CASE("malformed CIFAR-10 folders are refused with what was expected and how to get it",
+          "[data]") {
   TempDir dir;
   write_cifar_folder(dir.path());
   CifarSource src{dir.path().string(), 5000};
@@ -79,14 +80,14 @@ TEST_CASE("malformed CIFAR-10 folders are refused with what was expected and how
   }
 }
 
-TEST_CASE("normalisation uses the reference CIFAR-10 mean and std") {
+TEST_CASE("normalisation uses the reference CIFAR-10 mean and std", "[data]") {
   auto img = torch::full({1, 3, 1, 1}, 255, torch::kUInt8);
   auto x = normalize_cifar(img);
   CHECK(x[0][0][0][0].item<float>() == Approx((1 - 0.4914) / 0.2023));
   CHECK(x[0][2][0][0].item<float>() == Approx((1 - 0.4465) / 0.2010));
 }
 
-TEST_CASE("an epoch's augmentation drawn at its start equals drawing it batch by batch") {
+TEST_CASE("an epoch's augmentation drawn at its start equals drawing it batch by batch", "[data]") {
   // swa-train draws the epoch's crops and flips in one go (one copy to a GPU), in the order
   // per-batch drawing takes them, so the batches and a resumed run see the same augmentation.
   auto images = torch::randint(1, 256, {10, 3, 32, 32}, torch::kLong).to(torch::kUInt8);
@@ -103,7 +104,8 @@ TEST_CASE("an epoch's augmentation drawn at its start equals drawing it batch by
   }
 }
 
-TEST_CASE("augmentation: each image is a 32x32 crop of its 4-padded self, maybe flipped; seeded") {
+TEST_CASE("augmentation: each image is a 32x32 crop of its 4-padded self, maybe flipped; seeded",
+          "[data]") {
   auto images = torch::randint(1, 256, {6, 3, 32, 32}, torch::kLong).to(torch::kUInt8);
   auto a = augment_crop_flip(images, at::detail::createCPUGenerator(3));
   auto b = augment_crop_flip(images, at::detail::createCPUGenerator(3));
@@ -125,7 +127,7 @@ TEST_CASE("augmentation: each image is a 32x32 crop of its 4-padded self, maybe 
   }
 }
 
-TEST_CASE("a seeded subset is fixed by its seed") {
+TEST_CASE("a seeded subset is fixed by its seed", "[data]") {
   CHECK(torch::equal(seeded_subset(100, 10, 1), seeded_subset(100, 10, 1)));
   CHECK_FALSE(torch::equal(seeded_subset(100, 10, 1), seeded_subset(100, 10, 2)));
   CHECK(std::get<0>(torch::_unique(seeded_subset(100, 10, 1))).numel() == 10);

@@ -4,7 +4,8 @@
 
 using namespace swa;
 
-TEST_CASE("the fit monitor flags over-fitting, under-fitting, and stops on a sustained rise") {
+TEST_CASE("the fit monitor flags over-fitting, under-fitting, and stops on a sustained rise",
+          "[training]") {
   FitMonitor m;
   CHECK_FALSE(m.update(2.0, 30, 2.1).overfitting);  // first epoch: nothing to compare
   CHECK_FALSE(m.update(1.5, 45, 1.6).overfitting);  // both fall
@@ -25,7 +26,7 @@ TEST_CASE("the fit monitor flags over-fitting, under-fitting, and stops on a sus
   CHECK(resumed.update(1.0, 56, 1.6).overfitting);  // remembers the previous epoch's losses
 }
 
-TEST_CASE("without a validation split, over-fitting is never flagged") {
+TEST_CASE("without a validation split, over-fitting is never flagged", "[training]") {
   FitMonitor m;
   m.update(2.0, 30, NAN);
   CHECK_FALSE(m.update(1.0, 60, NAN).overfitting);

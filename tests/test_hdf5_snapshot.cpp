@@ -6,7 +6,8 @@
 using namespace swa;
 using namespace swa::test;
 
-TEST_CASE("HDF5 snapshot round-trips tensors bit for bit, in order, with metadata") {
+TEST_CASE("HDF5 snapshot round-trips tensors bit for bit, in order, with metadata",
+          "[formats][hdf5]") {
   TempDir dir;
   const auto state = tiny_state(1);
   auto meta = tiny_meta(3);
@@ -30,7 +31,8 @@ TEST_CASE("HDF5 snapshot round-trips tensors bit for bit, in order, with metadat
   CHECK(m.bn_state == bn_state::kTrained);
 }
 
-TEST_CASE("HDF5 keeps every supported dtype, 0-d and empty tensors, compressed or not") {
+TEST_CASE("HDF5 keeps every supported dtype, 0-d and empty tensors, compressed or not",
+          "[formats][hdf5]") {
   TempDir dir;
   StateDict s = {{"a.f32", torch::randn({3, 4})},
                  {"a.f64", torch::randn({5}, torch::kDouble)},
@@ -54,7 +56,8 @@ TEST_CASE("HDF5 keeps every supported dtype, 0-d and empty tensors, compressed o
   }
 }
 
-TEST_CASE("a flipped byte in a tensor is detected and names the file and the tensor") {
+TEST_CASE("a flipped byte in a tensor is detected and names the file and the tensor",
+          "[formats][hdf5]") {
   TempDir dir;
   StateDict s = {{"big.weight", torch::randn({256, 256})}};
   const auto path = dir.file("a.h5");
@@ -67,7 +70,8 @@ TEST_CASE("a flipped byte in a tensor is detected and names the file and the ten
                                                Catch::Contains("checksum"));
 }
 
-TEST_CASE("truncated, foreign and missing HDF5 files are refused with the file named") {
+TEST_CASE("truncated, foreign and missing HDF5 files are refused with the file named",
+          "[formats][hdf5]") {
   TempDir dir;
   const auto path = write_tiny(dir, "a.h5", 1, 1);
   std::filesystem::resize_file(path, std::filesystem::file_size(path) / 2);
@@ -80,7 +84,7 @@ TEST_CASE("truncated, foreign and missing HDF5 files are refused with the file n
   CHECK_THROWS_WITH(open_snapshot(dir.file("missing.h5")), Catch::Contains("cannot open"));
 }
 
-TEST_CASE("a writer that is not committed leaves nothing behind") {
+TEST_CASE("a writer that is not committed leaves nothing behind", "[formats][hdf5]") {
   TempDir dir;
   const auto state = tiny_state(1);
   {
@@ -90,7 +94,7 @@ TEST_CASE("a writer that is not committed leaves nothing behind") {
   CHECK(dir.entry_count() == 0);
 }
 
-TEST_CASE("writing into a missing folder is refused before any work") {
+TEST_CASE("writing into a missing folder is refused before any work", "[formats][hdf5]") {
   TempDir dir;
   CHECK_THROWS_WITH(create_snapshot(dir.file("nope/out.h5"), layout_of(tiny_state(1))),
                     Catch::Contains("does not exist"));

@@ -15,7 +15,7 @@ torch::Tensor parameter_with_grad(std::vector<float> grad) {
 
 }  // namespace
 
-TEST_CASE("finite gradients are divided by the scale and the step goes ahead") {
+TEST_CASE("finite gradients are divided by the scale and the step goes ahead", "[training]") {
   LossScaler scaler(8.0);
   auto p = parameter_with_grad({8.0f, -16.0f});
   CHECK(scaler.unscale({p}));
@@ -23,7 +23,7 @@ TEST_CASE("finite gradients are divided by the scale and the step goes ahead") {
   CHECK(scaler.scale() == 8.0);
 }
 
-TEST_CASE("an inf or NaN gradient skips the step and halves the scale") {
+TEST_CASE("an inf or NaN gradient skips the step and halves the scale", "[training]") {
   LossScaler scaler;
   CHECK(scaler.scale() == 65536.0);
   auto a = parameter_with_grad({1.0f}), b = parameter_with_grad({INFINITY});
@@ -34,7 +34,8 @@ TEST_CASE("an inf or NaN gradient skips the step and halves the scale") {
   CHECK(scaler.scale() == 16384.0);
 }
 
-TEST_CASE("2000 good steps in a row double the scale; a bad one starts the count again") {
+TEST_CASE("2000 good steps in a row double the scale; a bad one starts the count again",
+          "[training]") {
   LossScaler scaler(1024.0);
   auto p = parameter_with_grad({1.0f});
   for (int i = 0; i < 1999; ++i) {
@@ -50,7 +51,7 @@ TEST_CASE("2000 good steps in a row double the scale; a bad one starts the count
   CHECK(scaler.scale() == 1024.0);
 }
 
-TEST_CASE("parameters without gradients are left alone") {
+TEST_CASE("parameters without gradients are left alone", "[training]") {
   LossScaler scaler(4.0);
   auto frozen = torch::zeros({2}, torch::requires_grad());
   CHECK(scaler.unscale({frozen}));

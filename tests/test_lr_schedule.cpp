@@ -21,7 +21,8 @@ ScheduleConfig reference_recipe() {
 }
 }  // namespace
 
-TEST_CASE("the reference recipe warms up to 0.1, holds it, then cycles from 0.05 to 0.0005") {
+TEST_CASE("the reference recipe warms up to 0.1, holds it, then cycles from 0.05 to 0.0005",
+          "[training]") {
   LrSchedule s(reference_recipe());
   CHECK(s.at(0) == Approx(0.01));  // 1/10 of the rate in the first of 10 warm-up iterations
   CHECK(s.at(9) == Approx(0.1));
@@ -35,7 +36,7 @@ TEST_CASE("the reference recipe warms up to 0.1, holds it, then cycles from 0.05
   CHECK(s.is_cycle_end(119));
 }
 
-TEST_CASE("inconsistent schedules are refused before any work, naming the flag") {
+TEST_CASE("inconsistent schedules are refused before any work, naming the flag", "[training]") {
   auto c = reference_recipe();
   c.swa_start_epoch = 12;
   CHECK_THROWS_WITH(LrSchedule(c), Catch::Contains("--swa-start"));

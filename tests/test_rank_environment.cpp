@@ -22,13 +22,14 @@ std::optional<swa::RankEnvironment> read(const Variables& variables, bool group_
 
 }  // namespace
 
-TEST_CASE("without a launcher's variables a tool is a single process") {
+TEST_CASE("without a launcher's variables a tool is a single process", "[distributed]") {
   CHECK_FALSE(read({}).has_value());
   CHECK_FALSE(read({{"RANK", "0"}, {"WORLD_SIZE", "1"}}).has_value());
   CHECK_FALSE(read({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "1"}}).has_value());
 }
 
-TEST_CASE("a backend named with WORLD_SIZE=1 makes a group of one (to check the backend)") {
+TEST_CASE("a backend named with WORLD_SIZE=1 makes a group of one (to check the backend)",
+          "[distributed]") {
   const auto one = read(
       {{"RANK", "0"}, {"WORLD_SIZE", "1"}, {"MASTER_ADDR", "127.0.0.1"}, {"MASTER_PORT", "29512"}},
       /*group_of_one=*/true);
@@ -39,7 +40,8 @@ TEST_CASE("a backend named with WORLD_SIZE=1 makes a group of one (to check the 
   CHECK_THROWS_AS(read({{"RANK", "0"}, {"WORLD_SIZE", "1"}}, true), swa::InputError);  // where?
 }
 
-TEST_CASE("torchrun's variables give rank, world size, local rank and the rendezvous") {
+TEST_CASE("torchrun's variables give rank, world size, local rank and the rendezvous",
+          "[distributed]") {
   const auto env = read({{"RANK", "3"},
                          {"WORLD_SIZE", "4"},
                          {"LOCAL_RANK", "1"},
@@ -54,7 +56,7 @@ TEST_CASE("torchrun's variables give rank, world size, local rank and the rendez
   CHECK(env->launcher == "torchrun");
 }
 
-TEST_CASE("torchrun's variables win over SLURM's") {
+TEST_CASE("torchrun's variables win over SLURM's", "[distributed]") {
   const auto env = read({{"RANK", "1"},
                          {"WORLD_SIZE", "2"},
                          {"MASTER_ADDR", "a"},
@@ -66,7 +68,7 @@ TEST_CASE("torchrun's variables win over SLURM's") {
   CHECK(env->rank == 1);
 }
 
-TEST_CASE("SLURM: rank 0 listens on the first host of the job's node list") {
+TEST_CASE("SLURM: rank 0 listens on the first host of the job's node list", "[distributed]") {
   const auto env = read({{"SLURM_PROCID", "5"},
                          {"SLURM_NTASKS", "8"},
                          {"SLURM_LOCALID", "1"},
@@ -81,7 +83,7 @@ TEST_CASE("SLURM: rank 0 listens on the first host of the job's node list") {
   CHECK(env->master_port == 29500 + 456);
 }
 
-TEST_CASE("SLURM: MASTER_ADDR and MASTER_PORT override the rule") {
+TEST_CASE("SLURM: MASTER_ADDR and MASTER_PORT override the rule", "[distributed]") {
   const auto env = read({{"SLURM_PROCID", "0"},
                          {"SLURM_NTASKS", "2"},
                          {"SLURM_JOB_NODELIST", "n1"},
@@ -92,14 +94,14 @@ TEST_CASE("SLURM: MASTER_ADDR and MASTER_PORT override the rule") {
   CHECK(env->master_port == 4000);
 }
 
-TEST_CASE("the first host of a SLURM node list") {
+TEST_CASE("the first host of a SLURM node list", "[distributed]") {
   CHECK(swa::first_slurm_host("node[03-05,9],gpu7") == "node03");
   CHECK(swa::first_slurm_host("a,b[1-2]") == "a");
   CHECK(swa::first_slurm_host("host") == "host");
   CHECK(swa::first_slurm_host("rack1-n[2,4]") == "rack1-n2");
 }
 
-TEST_CASE("inconsistent variables are refused with the variable's name") {
+TEST_CASE("inconsistent variables are refused with the variable's name", "[distributed]") {
   using Catch::Matchers::Contains;
   CHECK_THROWS_WITH(read({{"RANK", "2"}, {"WORLD_SIZE", "2"}}), Contains("RANK=2"));
   CHECK_THROWS_WITH(read({{"RANK", "x"}, {"WORLD_SIZE", "2"}}), Contains("RANK=x"));

@@ -46,7 +46,7 @@ std::vector<std::string> golden(int depth) {
 
 }  // namespace
 
-TEST_CASE("ResNet state_dict keys, dtypes, shapes and order equal torchvision's") {
+TEST_CASE("ResNet state_dict keys, dtypes, shapes and order equal torchvision's", "[models]") {
   for (int depth : {18, 34, 50, 101, 152}) {
     INFO("resnet" << depth);
     auto model = make_resnet("resnet" + std::to_string(depth), 10);
@@ -54,7 +54,8 @@ TEST_CASE("ResNet state_dict keys, dtypes, shapes and order equal torchvision's"
   }
 }
 
-TEST_CASE("the cifar stem changes only conv1's shape; width scales shapes but keeps the keys") {
+TEST_CASE("the cifar stem changes only conv1's shape; width scales shapes but keeps the keys",
+          "[models]") {
   auto full = state_dict(*make_resnet("resnet50", 10));
   auto cifar = state_dict(*make_resnet("resnet50-cifar", 10));
   auto tiny = state_dict(*make_resnet("resnet50-cifar-w4", 10));
@@ -69,7 +70,7 @@ TEST_CASE("the cifar stem changes only conv1's shape; width scales shapes but ke
   CHECK(tiny[0].second.sizes() == torch::IntArrayRef({4, 3, 3, 3}));
 }
 
-TEST_CASE("forward maps CIFAR-sized images to one logit per class, for both stems") {
+TEST_CASE("forward maps CIFAR-sized images to one logit per class, for both stems", "[models]") {
   torch::NoGradGuard no_grad;
   for (const char* arch : {"resnet18-w4", "resnet18-cifar-w4", "resnet50-cifar-w4"}) {
     auto model = make_resnet(arch, 7);
@@ -79,7 +80,7 @@ TEST_CASE("forward maps CIFAR-sized images to one logit per class, for both stem
   }
 }
 
-TEST_CASE("architecture names parse and print canonically") {
+TEST_CASE("architecture names parse and print canonically", "[models]") {
   CHECK(parse_architecture("resnet50").name() == "resnet50");
   CHECK(parse_architecture("resnet18-cifar-w8").name() == "resnet18-cifar-w8");
   CHECK(parse_architecture("resnet101-w64").name() == "resnet101");
@@ -89,7 +90,7 @@ TEST_CASE("architecture names parse and print canonically") {
   CHECK_THROWS_AS(parse_architecture("resnet18-w0"), InputError);
 }
 
-TEST_CASE("a state dict without metadata names its ResNet by its keys and shapes") {
+TEST_CASE("a state dict without metadata names its ResNet by its keys and shapes", "[models]") {
   auto layout_of = [](const std::string& arch) {
     StoredLayout layout;
     for (const auto& [key, t] : state_dict(*make_resnet(arch, 10))) {
@@ -119,7 +120,7 @@ TEST_CASE("a state dict without metadata names its ResNet by its keys and shapes
   CHECK_FALSE(architecture_from_layout({{"fc.weight", ElementType::kFloat32, {10, 512}}}, why));
 }
 
-TEST_CASE("load_state_dict refuses a state with a missing or misshapen tensor") {
+TEST_CASE("load_state_dict refuses a state with a missing or misshapen tensor", "[models]") {
   auto model = make_resnet("resnet18-cifar-w4", 10);
   auto state = state_dict(*make_resnet("resnet18-cifar-w4", 10));
   REQUIRE_NOTHROW(load_state_dict(*model, state, "x.h5"));

@@ -6,7 +6,8 @@
 using namespace swa;
 using namespace swa::test;
 
-TEST_CASE("safetensors snapshot round-trips tensors bit for bit, in order, with metadata") {
+TEST_CASE("safetensors snapshot round-trips tensors bit for bit, in order, with metadata",
+          "[formats][safetensors]") {
   TempDir dir;
   const auto state = tiny_state(3);
   save_snapshot(dir.file("a.safetensors"), tiny_meta(5), state);
@@ -20,7 +21,8 @@ TEST_CASE("safetensors snapshot round-trips tensors bit for bit, in order, with 
   CHECK(r->meta().config["batch_size"] == 128);
 }
 
-TEST_CASE("safetensors header and data are laid out as the format specifies") {
+TEST_CASE("safetensors header and data are laid out as the format specifies",
+          "[formats][safetensors]") {
   TempDir dir;
   save_snapshot(dir.file("a.safetensors"), SnapshotMeta{}, {{"w", torch::ones({2, 3})}});
   std::ifstream f(dir.file("a.safetensors"), std::ios::binary);
@@ -36,7 +38,8 @@ TEST_CASE("safetensors header and data are laid out as the format specifies") {
   CHECK(j["__metadata__"]["format"] == "pt");
 }
 
-TEST_CASE("truncated or malformed safetensors files are refused with the file named") {
+TEST_CASE("truncated or malformed safetensors files are refused with the file named",
+          "[formats][safetensors]") {
   TempDir dir;
   const auto path = write_tiny(dir, "a.safetensors", 1, 1);
   std::filesystem::resize_file(path, std::filesystem::file_size(path) - 16);

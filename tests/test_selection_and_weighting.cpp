@@ -20,7 +20,7 @@ std::vector<std::string> names(int n) {
 }
 }  // namespace
 
-TEST_CASE("selection applies --from-epoch, then --every, then --last") {
+TEST_CASE("selection applies --from-epoch, then --every, then --last", "[averaging]") {
   SelectionOptions o;
   CHECK(select_snapshots(names(6), epochs_1_to(6), o) == std::vector<size_t>{0, 1, 2, 3, 4, 5});
   o.from_epoch = 3;
@@ -34,7 +34,7 @@ TEST_CASE("selection applies --from-epoch, then --every, then --last") {
   CHECK_THROWS_AS(select_snapshots(names(6), epochs_1_to(6), o), InputError);
 }
 
-TEST_CASE("a folder expands to its snapshots in epoch order, not name order") {
+TEST_CASE("a folder expands to its snapshots in epoch order, not name order", "[averaging]") {
   TempDir dir;
   write_tiny(dir, "b.h5", 1, 1);
   write_tiny(dir, "a.h5", 2, 2);
@@ -48,7 +48,7 @@ TEST_CASE("a folder expands to its snapshots in epoch order, not name order") {
   CHECK_THROWS_WITH(expand_snapshot_inputs({dir.file("*.pt")}), Catch::Contains("matches no file"));
 }
 
-TEST_CASE("weights: uniform, explicit (normalised), softmax of a metric, EMA") {
+TEST_CASE("weights: uniform, explicit (normalised), softmax of a metric, EMA", "[averaging]") {
   std::vector<SnapshotMeta> metas(3);
   metas[0].val_acc = 1;
   metas[1].val_acc = 2;
@@ -77,7 +77,7 @@ TEST_CASE("weights: uniform, explicit (normalised), softmax of a metric, EMA") {
   CHECK(ema[2] == Approx(0.1));
 }
 
-TEST_CASE("weighting flags are validated before any work") {
+TEST_CASE("weighting flags are validated before any work", "[averaging]") {
   CHECK_THROWS_WITH(parse_weighting("1,x", "", std::nullopt), Catch::Contains("not a number"));
   CHECK_THROWS_WITH(parse_weighting("1,-1", "", std::nullopt), Catch::Contains("non-negative"));
   CHECK_THROWS_WITH(parse_weighting("1", "softmax:val_acc", std::nullopt),

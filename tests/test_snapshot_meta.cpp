@@ -33,7 +33,8 @@ SnapshotMeta meta_with_every_field_set() {
 
 }  // namespace
 
-TEST_CASE("every metadata field survives a round trip through every container and JSON") {
+TEST_CASE("every metadata field survives a round trip through every container and JSON",
+          "[formats]") {
   TempDir dir;
   const SnapshotMeta written = meta_with_every_field_set();
   for (const std::string name : {"meta.h5", "meta.pt", "meta.safetensors", "json"}) {

@@ -55,7 +55,7 @@ std::vector<uint8_t> random_bytes(size_t n, uint8_t fill_max, unsigned seed) {
 
 }  // namespace
 
-TEST_CASE("fletcher32 summed in pieces, in any order, equals HDF5's") {
+TEST_CASE("fletcher32 summed in pieces, in any order, equals HDF5's", "[formats][streaming]") {
   for (size_t n : {size_t{1}, size_t{2}, size_t{15}, size_t{16}, size_t{17}, size_t{4096},
                    size_t{100001}, size_t{1} << 20}) {
     for (uint8_t max : {uint8_t{0}, uint8_t{1}, uint8_t{255}}) {
@@ -86,7 +86,8 @@ TEST_CASE("fletcher32 summed in pieces, in any order, equals HDF5's") {
   CHECK(f.value() == reference_fletcher32(all_ones));
 }
 
-TEST_CASE("a tensor stored in several HDF5 chunks is read directly, and each chunk is checked") {
+TEST_CASE("a tensor stored in several HDF5 chunks is read directly, and each chunk is checked",
+          "[formats][streaming]") {
   TempDir dir;
   // 1100 x 4096 float32 = 17.2 MiB: two chunks of 1024 rows, the second stored padded.
   StateDict s = {{"wide.weight", torch::randn({1100, 4096})}, {"wide.bias", torch::randn({1100})}};
@@ -107,7 +108,8 @@ TEST_CASE("a tensor stored in several HDF5 chunks is read directly, and each chu
                                                      Catch::Contains("checksum"));
 }
 
-TEST_CASE("averages are written in float16 and bfloat16 exactly as torch rounds them") {
+TEST_CASE("averages are written in float16 and bfloat16 exactly as torch rounds them",
+          "[formats][streaming]") {
   // Random values over the whole half range, subnormals, ties, overflow and signed zeros.
   auto values = torch::cat(
       {torch::randn({20000}, torch::kDouble) * 1000, torch::randn({20000}, torch::kDouble) * 1e-6,
@@ -130,7 +132,8 @@ TEST_CASE("averages are written in float16 and bfloat16 exactly as torch rounds 
   }
 }
 
-TEST_CASE("the average is the same whatever container and chunk layout the inputs use") {
+TEST_CASE("the average is the same whatever container and chunk layout the inputs use",
+          "[formats][streaming]") {
   TempDir dir;
   const auto a = tiny_state(1), b = tiny_state(2), c = tiny_state(3);
   save_snapshot(dir.file("a.h5"), tiny_meta(1), a);
@@ -159,7 +162,8 @@ TEST_CASE("the average is the same whatever container and chunk layout the input
   }
 }
 
-TEST_CASE("the digest cache answers only for files unchanged since they were hashed") {
+TEST_CASE("the digest cache answers only for files unchanged since they were hashed",
+          "[formats][streaming]") {
   TempDir dir;
   const auto path = dir.file("a.bin");
   { std::ofstream(path) << "first contents"; }

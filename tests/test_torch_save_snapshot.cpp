@@ -34,7 +34,8 @@ PickleValue* unpickle_text(const std::string& bytes, PickleDocument& doc) {
 
 }  // namespace
 
-TEST_CASE(".pt snapshot round-trips tensors bit for bit, in order, with metadata") {
+TEST_CASE(".pt snapshot round-trips tensors bit for bit, in order, with metadata",
+          "[formats][pt]") {
   TempDir dir;
   const auto state = tiny_state(2);
   save_snapshot(dir.file("a.pt"), tiny_meta(4), state);
@@ -50,7 +51,8 @@ TEST_CASE(".pt snapshot round-trips tensors bit for bit, in order, with metadata
 
 TEST_CASE(
     ".pt written twice from the same tensors and metadata is the same bytes, data 64-byte "
-    "aligned") {
+    "aligned",
+    "[formats][pt]") {
   TempDir dir;
   const auto state = tiny_state(3);
   save_snapshot(dir.file("a.pt"), tiny_meta(1), state);
@@ -68,7 +70,8 @@ TEST_CASE(
   CHECK(tensors == static_cast<int>(state.size()));
 }
 
-TEST_CASE(".pt written by LibTorch's own pickle_save is read, with unknown metadata") {
+TEST_CASE(".pt written by LibTorch's own pickle_save is read, with unknown metadata",
+          "[formats][pt]") {
   TempDir dir;
   c10::Dict<std::string, at::Tensor> d;
   d.insert("module.fc.weight", torch::randn({3, 2}));
@@ -85,8 +88,8 @@ TEST_CASE(".pt written by LibTorch's own pickle_save is read, with unknown metad
   CHECK(r->file().state_dict_origin()->stripped_prefixes == std::vector<std::string>{"module."});
 }
 
-TEST_CASE(
-    "wrapped state dicts ({\"state_dict\": ...}) are unwrapped, the checkpoint's epoch kept") {
+TEST_CASE("wrapped state dicts ({\"state_dict\": ...}) are unwrapped, the checkpoint's epoch kept",
+          "[formats][pt]") {
   TempDir dir;
   c10::impl::GenericDict outer(c10::StringType::get(), c10::AnyType::get());
   c10::Dict<std::string, at::Tensor> inner;
@@ -102,7 +105,8 @@ TEST_CASE(
   CHECK(r->file().state_dict_origin()->object == "state_dict");
 }
 
-TEST_CASE("a flipped byte in a .pt tensor fails its CRC-32, naming the file and the tensor") {
+TEST_CASE("a flipped byte in a .pt tensor fails its CRC-32, naming the file and the tensor",
+          "[formats][pt]") {
   TempDir dir;
   StateDict s = {{"wide.weight", torch::randn({300, 200})}, {"wide.bias", torch::randn({300})}};
   const auto path = dir.file("a.pt");
@@ -119,7 +123,8 @@ TEST_CASE("a flipped byte in a .pt tensor fails its CRC-32, naming the file and 
   CHECK(bit_equal(r->read("wide.bias"), s[1].second));
 }
 
-TEST_CASE("an untyped storage with _rebuild_tensor_v3's dtype gives that dtype's tensor") {
+TEST_CASE("an untyped storage with _rebuild_tensor_v3's dtype gives that dtype's tensor",
+          "[formats][pt]") {
   PickleDocument doc;
   // {"w": _rebuild_tensor_v3(storage(UntypedStorage, "0", 12 bytes), 0, (3, 2), (2, 1), False,
   //  OrderedDict(), torch.bfloat16)}, protocol 2, as PyTorch 2.x writes dtypes without a typed
@@ -146,7 +151,8 @@ TEST_CASE("an untyped storage with _rebuild_tensor_v3's dtype gives that dtype's
   CHECK(t.storage->numel == 12);
 }
 
-TEST_CASE("the unpickler builds a placeholder for any other global and never calls it") {
+TEST_CASE("the unpickler builds a placeholder for any other global and never calls it",
+          "[formats][pt]") {
   PickleDocument doc;
   // {"state_dict": {}, "hook": posix.system("touch x")} written by hand, protocol 2.
   const std::string pkl = bytes("\x80\x02}(X\x0a\x00\x00\x00state_dict}X\x04\x00\x00\x00hook") +
@@ -159,7 +165,8 @@ TEST_CASE("the unpickler builds a placeholder for any other global and never cal
   CHECK(hook->text == "posix.system");
 }
 
-TEST_CASE("the unpickler refuses deep nesting, huge lengths and truncation quickly") {
+TEST_CASE("the unpickler refuses deep nesting, huge lengths and truncation quickly",
+          "[formats][pt]") {
   PickleDocument doc;
   std::string deep = "\x80\x02";
   for (int i = 0; i < 100000; ++i) deep += "]";
@@ -179,7 +186,7 @@ TEST_CASE("the unpickler refuses deep nesting, huge lengths and truncation quick
   CHECK_THROWS_WITH(unpickle_text(self, doc), Catch::Contains("inside itself"));
 }
 
-TEST_CASE("legacy, truncated and non-PyTorch .pt files get an actionable error") {
+TEST_CASE("legacy, truncated and non-PyTorch .pt files get an actionable error", "[formats][pt]") {
   TempDir dir;
   const auto bogus = dir.file("bogus.pt");
   std::ofstream(bogus, std::ios::binary) << "\x80\x02\x8a\x0alegacy pickle";

@@ -27,7 +27,8 @@ void set_distinct(Field& field, int i) {
 
 }  // namespace
 
-TEST_CASE("every saved training setting survives config.json and comes back on --resume") {
+TEST_CASE("every saved training setting survives config.json and comes back on --resume",
+          "[training]") {
   TrainConfig written;
   int i = 0;
   for_each_train_field(written, [&](const char*, auto& field) { set_distinct(field, ++i); });
@@ -46,7 +47,8 @@ TEST_CASE("every saved training setting survives config.json and comes back on -
   CHECK(a.at("schedule").size() == 19);
 }
 
-TEST_CASE("settings a saved configuration lacks keep their defaults; a wrong type is refused") {
+TEST_CASE("settings a saved configuration lacks keep their defaults; a wrong type is refused",
+          "[training]") {
   const TrainConfig defaults;
   const TrainConfig read = config_from_json({{"arch", "resnet18"}}, "config.json");
   CHECK(read.arch == "resnet18");
@@ -56,7 +58,7 @@ TEST_CASE("settings a saved configuration lacks keep their defaults; a wrong typ
                     Catch::Contains("run/config.json") && Catch::Contains("batch_size"));
 }
 
-TEST_CASE("a resumed rank runs on its own device, not the one the run saved") {
+TEST_CASE("a resumed rank runs on its own device, not the one the run saved", "[training]") {
   TrainConfig saved;
   saved.device = "cuda:0";  // rank 0 of a two-GPU run wrote config.json
   saved.schedule.epochs = 12;

@@ -65,7 +65,8 @@ std::optional<uint64_t> claimed_length(const std::string& path, const std::strin
 
 }  // namespace
 
-TEST_CASE("a string attribute's stored length is found in a version 1 object header") {
+TEST_CASE("a string attribute's stored length is found in a version 1 object header",
+          "[formats][hdf5]") {
   Scratch s;
   const std::string path = file_with_attributes(s, 12, false);
   for (int i : {0, 5, 11}) {
@@ -75,19 +76,21 @@ TEST_CASE("a string attribute's stored length is found in a version 1 object hea
   CHECK_FALSE(claimed_length(path, "missing").has_value());
 }
 
-TEST_CASE("a string attribute's stored length is found in a version 2 object header") {
+TEST_CASE("a string attribute's stored length is found in a version 2 object header",
+          "[formats][hdf5]") {
   Scratch s;
   const std::string path = file_with_attributes(s, 3, true);
   CHECK(claimed_length(path, "a2") == std::optional<uint64_t>(3));
 }
 
-TEST_CASE("attributes in dense storage are left to HDF5 (no length found, nothing thrown)") {
+TEST_CASE("attributes in dense storage are left to HDF5 (no length found, nothing thrown)",
+          "[formats][hdf5]") {
   Scratch s;
   const std::string path = file_with_attributes(s, 12, true);  // more than 8: dense
   CHECK_FALSE(claimed_length(path, "a11").has_value());
 }
 
-TEST_CASE("a string attribute claiming 4 GiB is refused before HDF5 reads it") {
+TEST_CASE("a string attribute claiming 4 GiB is refused before HDF5 reads it", "[formats][hdf5]") {
   // Found by fuzz_hdf5: libhdf5 allocated and zeroed the 4 GiB first (13 s, 4.2 GB).
   const std::string path = std::string(SWA_SOURCE_DIR) +
                            "/tests/fuzz/regressions/fuzz_hdf5/"
@@ -96,7 +99,8 @@ TEST_CASE("a string attribute claiming 4 GiB is refused before HDF5 reads it") {
                     Catch::Contains("attribute 'provenance' claims 4294967295 bytes"));
 }
 
-TEST_CASE("a string whose global heap object claims more than its collection is refused") {
+TEST_CASE("a string whose global heap object claims more than its collection is refused",
+          "[formats][hdf5]") {
   // Found by fuzz_hdf5: libhdf5 copied the object's claimed size past both buffers.
   const std::string path = std::string(SWA_SOURCE_DIR) +
                            "/tests/fuzz/regressions/fuzz_hdf5/"
@@ -104,7 +108,8 @@ TEST_CASE("a string whose global heap object claims more than its collection is 
   CHECK_THROWS_WITH(open_tensor_file(path), Catch::Contains("is stored in a corrupt global heap"));
 }
 
-TEST_CASE("an attribute holding more than one value is refused, not read past its end") {
+TEST_CASE("an attribute holding more than one value is refused, not read past its end",
+          "[formats][hdf5]") {
   Scratch s;
   const std::string path = (s.dir / "two.h5").string();
   {

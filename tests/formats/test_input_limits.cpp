@@ -41,7 +41,8 @@ void refused(F open, const std::string& what) {
 
 }  // namespace
 
-TEST_CASE("safetensors headers claiming overflowing, negative or petabyte shapes are refused") {
+TEST_CASE("safetensors headers claiming overflowing, negative or petabyte shapes are refused",
+          "[formats][limits]") {
   Scratch s;
   const auto overflow =
       s.file("overflow.safetensors",
@@ -68,7 +69,8 @@ TEST_CASE("safetensors headers claiming overflowing, negative or petabyte shapes
   refused([&] { open_tensor_file(header); }, "header");
 }
 
-TEST_CASE("an HDF5 snapshot whose dataset claims petabytes it never stored is refused") {
+TEST_CASE("an HDF5 snapshot whose dataset claims petabytes it never stored is refused",
+          "[formats][limits]") {
   Scratch s;
   // A real snapshot, then one of its datasets replaced by a chunked one of 2^47 floats with no
   // chunk written (HDF5 would read them as zeros).
@@ -100,7 +102,8 @@ TEST_CASE("an HDF5 snapshot whose dataset claims petabytes it never stored is re
   refused([&] { open_tensor_file(path); }, "more than the file can hold");
 }
 
-TEST_CASE("a .pt whose pickle claims a tensor far larger than its storage entry is refused") {
+TEST_CASE("a .pt whose pickle claims a tensor far larger than its storage entry is refused",
+          "[formats][limits]") {
   Scratch s;
   const int64_t side = int64_t{1} << 25;
   const StoredLayout claimed = {{"w", ElementType::kFloat32, {side, side}}};  // 4 PiB
@@ -116,7 +119,8 @@ TEST_CASE("a .pt whose pickle claims a tensor far larger than its storage entry 
   refused([&] { open_tensor_file(path); }, "claims.pt");
 }
 
-TEST_CASE("a pickle nested a million levels deep is refused with bounded memory") {
+TEST_CASE("a pickle nested a million levels deep is refused with bounded memory",
+          "[formats][limits]") {
   std::string deep = "\x80\x02";
   deep.append(1000000, ']');  // EMPTY_LIST, a million times: each would nest in the next
   for (int i = 0; i < 999999; ++i) deep += 'a';  // APPEND
@@ -125,7 +129,8 @@ TEST_CASE("a pickle nested a million levels deep is refused with bounded memory"
   refused([&] { unpickle(deep.data(), deep.size(), doc, "deep.pkl", "data.pkl"); }, "deep.pkl");
 }
 
-TEST_CASE("a CIFAR batch file of 10 GB is refused by its size, without reading it") {
+TEST_CASE("a CIFAR batch file of 10 GB is refused by its size, without reading it",
+          "[formats][limits]") {
   Scratch s;
   const std::string path = s.file("data_batch_1.bin");
   fs::resize_file(path, uintmax_t{10} << 30);  // sparse: costs no disk
