@@ -9,13 +9,14 @@ namespace swa {
 
 namespace {
 
-std::unique_ptr<TensorFileReader> open_by_format(const std::string& path, TensorFileKind kind) {
+std::unique_ptr<TensorFileReader> open_by_format(const std::string& path,
+                                                 const ReadOptions& options) {
   switch (format_for_input(path)) {
     case SnapshotFormat::kHdf5:
-      return kind == TensorFileKind::kData ? open_hdf5_data_file(path)
-                                           : open_hdf5_tensor_file(path);
+      return options.kind == TensorFileKind::kData ? open_hdf5_data_file(path)
+                                                   : open_hdf5_tensor_file(path);
     case SnapshotFormat::kTorchPickle:
-      return open_torch_save_tensor_file(path);
+      return open_torch_save_tensor_file(path, options.state_dict_key);
     case SnapshotFormat::kSafetensors:
       return open_safetensors_tensor_file(path);
   }
@@ -26,18 +27,19 @@ std::unique_ptr<TensorFileReader> open_by_format(const std::string& path, Tensor
 
 // The identity is taken before the file is opened and compared after: a file replaced while its
 // header and index were read is refused at once, and one changed later by check_unchanged().
-std::unique_ptr<TensorFileReader> open_tensor_file(const std::string& path, TensorFileKind kind) {
+std::unique_ptr<TensorFileReader> open_tensor_file(const std::string& path,
+                                                   const ReadOptions& options) {
   const std::optional<FileIdentity> before = identity_of(path);
-  auto reader = open_by_format(path, kind);
+  auto reader = open_by_format(path, options);
   if (!before) throw InputError(path, "no such file");
   require_unchanged(path, *before);
   reader->identity_ = *before;
   return reader;
 }
 
-SnapshotMeta read_snapshot_meta(const std::string& path) {
+SnapshotMeta read_snapshot_meta(const std::string& path, const std::string& state_dict_key) {
   if (format_for_input(path) == SnapshotFormat::kHdf5) return read_hdf5_snapshot_meta(path);
-  return open_tensor_file(path)->meta();
+  return open_tensor_file(path, {TensorFileKind::kSnapshot, state_dict_key})->meta();
 }
 
 std::unique_ptr<TensorFileWriter> create_tensor_file(const std::string& path,

@@ -47,8 +47,10 @@ void SnapshotWriter::commit(const SnapshotMeta& meta) {
   file_->commit(meta);
 }
 
-std::unique_ptr<SnapshotReader> open_snapshot(const std::string& path) {
-  return std::make_unique<SnapshotReader>(open_tensor_file(path));
+std::unique_ptr<SnapshotReader> open_snapshot(const std::string& path,
+                                              const std::string& state_dict_key) {
+  return std::make_unique<SnapshotReader>(
+      open_tensor_file(path, {TensorFileKind::kSnapshot, state_dict_key}));
 }
 
 std::unique_ptr<SnapshotWriter> create_snapshot(const std::string& path, const StoredLayout& layout,

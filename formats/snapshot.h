@@ -57,7 +57,9 @@ class SnapshotWriter {
   size_t next_ = 0;
 };
 
-std::unique_ptr<SnapshotReader> open_snapshot(const std::string& path);
+// `state_dict_key`: ReadOptions::state_dict_key (formats/tensor_file.h), the tools' --key.
+std::unique_ptr<SnapshotReader> open_snapshot(const std::string& path,
+                                              const std::string& state_dict_key = "");
 std::unique_ptr<SnapshotWriter> create_snapshot(const std::string& path, const StoredLayout& layout,
                                                 const WriteOptions& options = {});
 

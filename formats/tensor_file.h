@@ -17,7 +17,7 @@
 #include "formats/file_identity.h"
 #include "formats/segment_checksum.h"
 #include "formats/snapshot_meta.h"
-#include "formats/torch_checkpoint.h"
+#include "formats/state_dict_origin.h"
 
 namespace swa {
 
@@ -47,6 +47,8 @@ constexpr int64_t kMaxTensorBytes = int64_t{1} << 62;
 void check_tensor_size(const std::string& path, const StoredTensor& t, int64_t available);
 
 enum class TensorFileKind;
+
+struct ReadOptions;  // below: how open_tensor_file opens a file
 
 class TensorFileReader {
  public:
@@ -89,7 +91,7 @@ class TensorFileReader {
 
  private:
   friend std::unique_ptr<TensorFileReader> open_tensor_file(const std::string& path,
-                                                            TensorFileKind kind);
+                                                            const ReadOptions& options);
   FileIdentity identity_;
 };
 
@@ -126,10 +128,16 @@ SnapshotFormat format_for_input(const std::string& path);
 // file whose datasets sit at the root, as h5py writes `f["inputs"] = array`, without a snapshot's
 // metadata.
 enum class TensorFileKind { kSnapshot, kData };
+struct ReadOptions {
+  TensorFileKind kind = TensorFileKind::kSnapshot;
+  // PyTorch files: which object is the state dict, a dotted path such as "state_dict_ema" (the
+  // tools' --key); empty: the default rules (formats/torch_checkpoint.h). Other formats ignore it.
+  std::string state_dict_key;
+};
 std::unique_ptr<TensorFileReader> open_tensor_file(const std::string& path,
-                                                   TensorFileKind kind = TensorFileKind::kSnapshot);
+                                                   const ReadOptions& options = {});
 // What open_tensor_file(path)->meta() returns, without mapping the tensors where that is cheaper.
-SnapshotMeta read_snapshot_meta(const std::string& path);
+SnapshotMeta read_snapshot_meta(const std::string& path, const std::string& state_dict_key = "");
 std::unique_ptr<TensorFileWriter> create_tensor_file(const std::string& path,
                                                      const StoredLayout& layout,
                                                      const WriteOptions& options = {});

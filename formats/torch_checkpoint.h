@@ -9,16 +9,9 @@
 #include <vector>
 
 #include "formats/pickle_value.h"
+#include "formats/state_dict_origin.h"
 
 namespace swa {
-
-// What was taken from the file and what was left, for swa-inspect.
-struct StateDictOrigin {
-  std::string object;                          // "root" or the path taken, e.g. "state_dict"
-  std::vector<std::string> stripped_prefixes;  // in the order they were stripped
-  std::vector<std::string> dropped;            // entries of the state dict left out (n_averaged)
-  std::vector<std::string> skipped;            // the rest of the checkpoint: "optimizer (dict)"
-};
 
 struct CheckpointTensor {
   std::string key;  // after prefix stripping

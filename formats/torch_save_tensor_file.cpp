@@ -27,11 +27,6 @@ constexpr unsigned char kLegacyMagic[] = {0x6c, 0xfc, 0x9c, 0x46, 0xf9,
                                           0x20, 0x6a, 0xa8, 0x50, 0x19};
 constexpr int64_t kLegacyProtocolVersion = 1001;
 
-std::string& state_dict_key_setting() {
-  static std::string key;
-  return key;
-}
-
 // Where a storage's bytes lie: in place in the file (a stored zip entry, a legacy storage), or
 // only through the zip library (a compressed entry).
 struct StorageBytes {
@@ -58,8 +53,8 @@ bool mul_overflows(int64_t a, int64_t b, int64_t& out) {
 
 class TorchSaveTensorFileReader final : public TensorFileReader {
  public:
-  explicit TorchSaveTensorFileReader(const std::string& path)
-      : TensorFileReader(path), file_(path) {
+  TorchSaveTensorFileReader(const std::string& path, const std::string& state_dict_key)
+      : TensorFileReader(path), file_(path), state_dict_key_(state_dict_key) {
     unsigned char head[4] = {0, 0, 0, 0};
     if (file_.size() >= 4) file_.read_exact(head, 4, 0, "header");
     if (std::memcmp(head, "PK\x03\x04", 4) == 0 || std::memcmp(head, "PK\x05\x06", 4) == 0) {
@@ -133,7 +128,7 @@ class TorchSaveTensorFileReader final : public TensorFileReader {
     const std::string pkl = zip.read(*pickle, kMaxPickleBytes);
     PickleDocument doc;  // only while opening: an input costs its layout, not its pickle
     const PickleValue* root = unpickle(pkl.data(), pkl.size(), doc, path_, "data.pkl").value;
-    const CheckpointStateDict sd = find_state_dict(*root, state_dict_key(), path_);
+    const CheckpointStateDict sd = find_state_dict(*root, state_dict_key_, path_);
     origin_ = sd.origin;
     if (const ZipEntry* meta = zip.find(prefix + kMetaRecord)) {
       const std::string text = zip.read(*meta, kMaxMetaBytes);
@@ -208,7 +203,7 @@ class TorchSaveTensorFileReader final : public TensorFileReader {
     const PickleValue* keys = pickles[kKeys];
     if (keys->kind != PickleValue::Kind::kList)
       throw InputError(path_, "legacy storage key list is malformed");
-    const CheckpointStateDict sd = find_state_dict(*root, state_dict_key(), path_);
+    const CheckpointStateDict sd = find_state_dict(*root, state_dict_key_, path_);
     origin_ = sd.origin;
     meta_.epoch = sd.epoch;
     meta_.step = sd.step;
@@ -345,6 +340,7 @@ class TorchSaveTensorFileReader final : public TensorFileReader {
   }
 
   ReadableFile file_;
+  std::string state_dict_key_;  // ReadOptions::state_dict_key
   StateDictOrigin origin_;
   std::vector<Placement> placements_;
 };
@@ -386,16 +382,14 @@ class TorchSaveTensorFileWriter final : public TensorFileWriter {
 
 }  // namespace
 
-std::unique_ptr<TensorFileReader> open_torch_save_tensor_file(const std::string& path) {
-  return std::make_unique<TorchSaveTensorFileReader>(path);
+std::unique_ptr<TensorFileReader> open_torch_save_tensor_file(const std::string& path,
+                                                              const std::string& state_dict_key) {
+  return std::make_unique<TorchSaveTensorFileReader>(path, state_dict_key);
 }
 
 std::unique_ptr<TensorFileWriter> create_torch_save_tensor_file(const std::string& path,
                                                                 const StoredLayout& layout) {
   return std::make_unique<TorchSaveTensorFileWriter>(path, layout);
 }
-
-void set_state_dict_key(const std::string& key_path) { state_dict_key_setting() = key_path; }
-const std::string& state_dict_key() { return state_dict_key_setting(); }
 
 }  // namespace swa

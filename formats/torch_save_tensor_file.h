@@ -16,14 +16,10 @@
 
 namespace swa {
 
-std::unique_ptr<TensorFileReader> open_torch_save_tensor_file(const std::string& path);
+// `state_dict_key`: ReadOptions::state_dict_key (formats/tensor_file.h).
+std::unique_ptr<TensorFileReader> open_torch_save_tensor_file(const std::string& path,
+                                                              const std::string& state_dict_key);
 std::unique_ptr<TensorFileWriter> create_torch_save_tensor_file(const std::string& path,
                                                                 const StoredLayout& layout);
-
-// Which object of a PyTorch file is the state dict when the default rules would not find it or
-// would find another: a dotted path such as "state_dict_ema" (empty: the default rules). Set
-// once per process, from the tools' --key flag.
-void set_state_dict_key(const std::string& key_path);
-const std::string& state_dict_key();
 
 }  // namespace swa

@@ -20,7 +20,7 @@ void save_data(const std::string& path, const torch::Tensor& inputs, const torch
 // Reads tensor `key` of `path` back in batches of `batch` rows.
 torch::Tensor read_in_batches(const std::string& path, const std::string& key, int64_t batch,
                               const torch::Tensor& like) {
-  const auto file = open_tensor_file(path, TensorFileKind::kData);
+  const auto file = open_tensor_file(path, {TensorFileKind::kData, ""});
   TensorRows rows(*file, static_cast<size_t>(file->find(key)));
   torch::Tensor out = torch::empty_like(like);
   const int64_t row_elements = like.numel() / like.size(0);

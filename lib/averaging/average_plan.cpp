@@ -12,7 +12,7 @@ AveragePlan plan_average(const std::vector<std::string>& args, const SelectionOp
   std::vector<SnapshotMeta> metas;
   std::vector<int64_t> epochs;
   for (const auto& p : paths) {
-    metas.push_back(read_snapshot_meta(p));
+    metas.push_back(read_snapshot_meta(p, expand.state_dict_key));
     epochs.push_back(metas.back().epoch);
   }
   std::vector<SnapshotMeta> chosen;

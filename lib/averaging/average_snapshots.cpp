@@ -269,12 +269,13 @@ std::vector<size_t> input_summation_order(const OpenedInputs& in) {
 // (epoch, step, real path), so that reordering the command line changes nothing.
 OpenedInputs open_inputs(const AverageRequest& req) {
   OpenedInputs in;
-  for (const auto& path : req.inputs) in.readers.push_back(open_tensor_file(path));
+  const ReadOptions read{TensorFileKind::kSnapshot, req.state_dict_key};
+  for (const auto& path : req.inputs) in.readers.push_back(open_tensor_file(path, read));
   for (size_t i = 1; i < in.readers.size(); ++i)
     check_compatible_snapshots(*in.readers[0], *in.readers[i]);
   in.base = in.readers[input_summation_order(in).back()].get();
   if (!req.base.empty()) {
-    in.own_base = open_tensor_file(req.base);
+    in.own_base = open_tensor_file(req.base, read);
     check_compatible_snapshots(*in.readers[0], *in.own_base);
     in.base = in.own_base.get();
   }

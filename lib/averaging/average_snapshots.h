@@ -30,6 +30,7 @@ struct AverageRequest {
   std::string weighting = "uniform";
   std::string output;
   std::string base;             // empty: the latest input (epoch, step, then real path)
+  std::string state_dict_key;   // --key: PyTorch files' state dict (formats/tensor_file.h)
   std::string layers_pattern;   // empty: every floating tensor
   double soft_threshold = 0.0;  // > 0: L1 shrink of averaged conv/linear weights
   WriteOptions write_options;

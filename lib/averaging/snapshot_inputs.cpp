@@ -52,7 +52,7 @@ class Expansion {
       SnapshotMeta m;
       if (why.empty() && options_.read_metadata) {
         try {
-          m = read_snapshot_meta(p);
+          m = read_snapshot_meta(p, options_.state_dict_key);
         } catch (const InputError& e) {
           why = e.what();
         }

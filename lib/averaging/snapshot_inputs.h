@@ -15,6 +15,7 @@ struct ExpandOptions {
   bool skip_bad_files = false;  // --skip-bad-files: skip what is no snapshot, with a warning
   bool keep_derived = false;    // take averages and BatchNorm outputs found in folders too
   bool read_metadata = true;    // false: expand by name only, no file read (swa-inspect)
+  std::string state_dict_key;   // --key: PyTorch files' state dict (formats/tensor_file.h)
 };
 
 struct ExpandedInputs {

@@ -81,7 +81,7 @@ BatchNormSummary recompute_scripted_batchnorm(const BatchNormRequest& req) {
   if (!req.arch_override.empty())
     throw InputError("--arch", "names a built-in ResNet; --model gives the architecture");
   const std::optional<FileIdentity> opened = identity_of(req.input);
-  ScriptedSnapshot loaded = load_scripted_snapshot(req.model, req.input);
+  ScriptedSnapshot loaded = load_scripted_snapshot(req.model, req.input, req.state_dict_key);
   ScriptedModel& model = loaded.model;
   const auto& snapshot = loaded.snapshot;
   const SnapshotFit& fit = loaded.fit;
@@ -128,7 +128,7 @@ BatchNormSummary recompute_snapshot_batchnorm(const BatchNormRequest& req) {
   const auto start = std::chrono::steady_clock::now();
   check_output(req);
   const std::optional<FileIdentity> opened = identity_of(req.input);
-  LoadedModel loaded = load_model(req.input, req.arch_override);
+  LoadedModel loaded = load_model(req.input, req.arch_override, req.state_dict_key);
   ImageSet images = load_cifar10(req.data, req.split);
   if (req.samples > 0)
     images = images.subset(seeded_subset(images.size(), req.samples, req.pass.seed));

@@ -14,8 +14,9 @@ namespace swa {
 
 struct BatchNormRequest {
   std::string input, output, arch_override;
-  std::string model;  // a TorchScript file: its architecture instead of a built-in ResNet
-  CifarSource data;   // data.dir: a CIFAR-10 folder, or with --model a tensor file
+  std::string state_dict_key;  // --key: the input's state dict, if a PyTorch file
+  std::string model;           // a TorchScript file: its architecture instead of a built-in ResNet
+  CifarSource data;            // data.dir: a CIFAR-10 folder, or with --model a tensor file
   TensorFileDataOptions tensors;
   Split split = Split::kTrain;
   int64_t samples = 0;  // 0: the whole split; else a fixed, seeded subset

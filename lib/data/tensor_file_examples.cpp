@@ -185,7 +185,7 @@ class TensorFileExamples : public ExampleSource {
 
 std::unique_ptr<ExampleSource> open_tensor_file_examples(const std::string& path,
                                                          const TensorFileDataOptions& options) {
-  return std::make_unique<TensorFileExamples>(open_tensor_file(path, TensorFileKind::kData),
+  return std::make_unique<TensorFileExamples>(open_tensor_file(path, {TensorFileKind::kData, ""}),
                                               options);
 }
 

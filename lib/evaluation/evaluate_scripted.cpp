@@ -20,7 +20,7 @@ Evaluation evaluate_scripted_snapshot(const EvaluationRequest& req) {
                      "reference (the module as scripted)");
   if (!req.arch_override.empty())
     throw InputError("--arch", "names a built-in ResNet; --model gives the architecture");
-  ScriptedSnapshot loaded = load_scripted_snapshot(req.model, req.checkpoint);
+  ScriptedSnapshot loaded = load_scripted_snapshot(req.model, req.checkpoint, req.state_dict_key);
   ScriptedModel& model = loaded.model;
   const auto& snapshot = loaded.snapshot;
   const SnapshotFit& fit = loaded.fit;

@@ -22,7 +22,7 @@ Evaluation evaluate_snapshot(const EvaluationRequest& req) {
                      "the built-in ResNets read CIFAR-10 folders");
   }
   const auto start = std::chrono::steady_clock::now();
-  LoadedModel loaded = load_model(req.checkpoint, req.arch_override);
+  LoadedModel loaded = load_model(req.checkpoint, req.arch_override, req.state_dict_key);
   require_cifar10_outputs(loaded.model->num_classes(), req.checkpoint);
   const ImageSet images = load_cifar10(req.data, req.split);
   Evaluation out;

@@ -15,8 +15,9 @@ namespace swa {
 
 struct EvaluationRequest {
   std::string checkpoint, arch_override;
-  std::string model;  // a TorchScript file: its architecture instead of a built-in ResNet
-  CifarSource data;   // data.dir: a CIFAR-10 folder, or with --model a tensor file
+  std::string state_dict_key;  // --key: the checkpoint's state dict, if a PyTorch file
+  std::string model;           // a TorchScript file: its architecture instead of a built-in ResNet
+  CifarSource data;            // data.dir: a CIFAR-10 folder, or with --model a tensor file
   Split split = Split::kTest;
   TensorFileDataOptions tensors;
   PredictOptions predict;

@@ -11,8 +11,9 @@
 
 namespace swa {
 
-InspectionResult inspect_snapshot(const std::string& path, bool verify) {
-  auto reader = open_tensor_file(path);
+InspectionResult inspect_snapshot(const std::string& path, bool verify,
+                                  const std::string& state_dict_key) {
+  auto reader = open_tensor_file(path, {TensorFileKind::kSnapshot, state_dict_key});
   int64_t parameters = 0, bytes = 0;
   for (const auto& t : reader->layout()) {
     if (!is_batchnorm_buffer(t.key)) parameters += t.numel();

@@ -13,6 +13,7 @@ struct InspectionResult {
 };
 
 // Throws InputError when the file cannot be opened at all.
-InspectionResult inspect_snapshot(const std::string& path, bool verify);
+InspectionResult inspect_snapshot(const std::string& path, bool verify,
+                                  const std::string& state_dict_key = "");
 
 }  // namespace swa

@@ -14,8 +14,8 @@ std::vector<ModelTensor> archive_model_tensors(const TorchScriptArchive& archive
 }
 
 nlohmann::json model_fit_report(const std::string& model_path, const TorchScriptArchive& archive,
-                                const std::string& path) {
-  const auto file = open_tensor_file(path);
+                                const std::string& path, const std::string& state_dict_key) {
+  const auto file = open_tensor_file(path, {TensorFileKind::kSnapshot, state_dict_key});
   const SnapshotFit fit = fit_snapshot(archive_model_tensors(archive), file->layout());
   return {{"model", model_path},          {"class", archive.type_name},
           {"fits", fit.fits()},           {"problems", fit.problems()},

@@ -16,6 +16,6 @@ std::vector<ModelTensor> archive_model_tensors(const TorchScriptArchive& archive
 // {"model", "class", "fits", "missing", "unexpected", "mismatched", "kept"} for the snapshot at
 // `path`. Throws InputError when the snapshot cannot be opened.
 nlohmann::json model_fit_report(const std::string& model_path, const TorchScriptArchive& archive,
-                                const std::string& path);
+                                const std::string& path, const std::string& state_dict_key = "");
 
 }  // namespace swa

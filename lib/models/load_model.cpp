@@ -5,8 +5,9 @@
 
 namespace swa {
 
-LoadedModel load_model(const std::string& path, const std::string& arch_override) {
-  auto reader = open_snapshot(path);
+LoadedModel load_model(const std::string& path, const std::string& arch_override,
+                       const std::string& state_dict_key) {
+  auto reader = open_snapshot(path, state_dict_key);
   LoadedModel loaded;
   loaded.meta = reader->meta();
   const std::string arch = arch_override.empty() ? snapshot_architecture(*reader) : arch_override;

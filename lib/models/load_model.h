@@ -15,7 +15,9 @@ struct LoadedModel {
 };
 
 // Throws InputError naming the file when the architecture is unknown or tensors do not fit.
-LoadedModel load_model(const std::string& path, const std::string& arch_override = "");
+// `state_dict_key`: --key (formats/tensor_file.h).
+LoadedModel load_model(const std::string& path, const std::string& arch_override = "",
+                       const std::string& state_dict_key = "");
 
 // A snapshot's architecture name: its metadata's, else the ResNet its tensors fit
 // (architecture_from_layout, lib/models/architecture.h). Throws InputError naming the file when

@@ -137,8 +137,10 @@ SnapshotFit load_snapshot_into(ScriptedModel& model, SnapshotReader& snapshot) {
 }
 
 ScriptedSnapshot load_scripted_snapshot(const std::string& model_path,
-                                        const std::string& snapshot_path) {
-  ScriptedSnapshot out{load_scripted_model(model_path), open_snapshot(snapshot_path), {}};
+                                        const std::string& snapshot_path,
+                                        const std::string& state_dict_key) {
+  ScriptedSnapshot out{
+      load_scripted_model(model_path), open_snapshot(snapshot_path, state_dict_key), {}};
   out.fit = load_snapshot_into(out.model, *out.snapshot);
   return out;
 }

@@ -46,7 +46,8 @@ struct ScriptedSnapshot {
   SnapshotFit fit;
 };
 ScriptedSnapshot load_scripted_snapshot(const std::string& model_path,
-                                        const std::string& snapshot_path);
+                                        const std::string& snapshot_path,
+                                        const std::string& state_dict_key = "");
 
 // The module's current values of `layout`'s keys, in its order, on the CPU (what swa-bn writes).
 StateDict scripted_state(const ScriptedModel& model, const StoredLayout& layout);

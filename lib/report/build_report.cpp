@@ -147,7 +147,7 @@ Report build_report(const ReportRequest& req) {
   log("reading " + std::to_string(req.snapshots.size()) + " snapshots from " + req.source);
   SnapshotCollection snaps = [&] {
     StageTimer t(ledger, "reading snapshots");
-    return SnapshotCollection::load(req.snapshots, req.model.empty());
+    return SnapshotCollection::load(req.snapshots, req.model.empty(), req.state_dict_key);
   }();
   const int n = static_cast<int>(snaps.size());
   const std::unique_ptr<CandidateModel> model = report_candidate_model(req, snaps, ledger);

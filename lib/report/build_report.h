@@ -15,6 +15,7 @@ namespace swa {
 
 struct ReportRequest {
   std::string source;                  // the folder (or file list) the snapshots came from
+  std::string state_dict_key;          // --key: PyTorch snapshots' state dict
   std::vector<std::string> snapshots;  // in epoch order
   CifarSource data;
   // A TorchScript file: candidates run in it instead of a built-in ResNet, on `data` (a CIFAR-10

@@ -54,13 +54,14 @@ StateDict in_order_of(const StateDict& reference, StateDict state, const std::st
 }  // namespace
 
 SnapshotCollection SnapshotCollection::load(const std::vector<std::string>& paths,
-                                            bool builtin_architecture) {
+                                            bool builtin_architecture,
+                                            const std::string& state_dict_key) {
   // The same file twice (a link in the folder to another snapshot) would count twice.
   require_distinct_files(paths, "each snapshot counts once");
   std::vector<SnapshotEntry> entries;
   std::unique_ptr<SnapshotReader> first;
   for (const auto& path : paths) {
-    auto reader = open_snapshot(path);
+    auto reader = open_snapshot(path, state_dict_key);
     // What the file says of itself first, before its tensors are read (a bare .pt names neither).
     SnapshotMeta meta = reader->meta();
     if (builtin_architecture) {

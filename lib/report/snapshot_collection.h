@@ -24,8 +24,10 @@ class SnapshotCollection {
   // non-finite snapshots (a NaN anywhere would make every average containing it meaningless).
   // `builtin_architecture`: each must be a built-in ResNet for CIFAR-10 (its arch and classes
   // filled in); false for a TorchScript model, which checks the tensors itself.
+  // `state_dict_key`: --key (formats/tensor_file.h).
   static SnapshotCollection load(const std::vector<std::string>& paths,
-                                 bool builtin_architecture = true);
+                                 bool builtin_architecture = true,
+                                 const std::string& state_dict_key = "");
 
   size_t size() const { return entries_.size(); }
   const SnapshotEntry& operator[](size_t i) const { return entries_.at(i); }

@@ -20,6 +20,25 @@ check "an unknown layout is refused by the parser" 105 "--layout: nhwc not in" -
 check "swa-eval warns about averaged statistics" 0 "WARNING: BatchNorm statistics" -- \
   "$bin/swa-eval" "$work/swa.h5" --data "$work/cifar" --split val --val-size 1000
 check "swa-eval prints the table" 0 "top-1" -- "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar"
+# --key reaches every reader of the tool: a checkpoint whose "state_dict" is zeros and whose
+# "state_dict_ema" is bn.pt's weights evaluates as bn.pt with --key state_dict_ema, not without.
+/usr/bin/python3 -c "
+import sys, torch
+sd = torch.load(sys.argv[1]); sd = sd.get('state_dict', sd)
+zeros = {k: torch.zeros_like(v) if v.is_floating_point() else v for k, v in sd.items()}
+torch.save({'state_dict': zeros, 'state_dict_ema': dict(sd), 'epoch': 3}, sys.argv[2])" "$work/bn.pt" "$work/ema.pt"
+"$bin/swa-eval" "$work/bn.pt" --data "$work/cifar" --json "$work/plain.json" -q
+"$bin/swa-eval" "$work/ema.pt" --key state_dict_ema --data "$work/cifar" --json "$work/ema.json" -q
+"$bin/swa-eval" "$work/ema.pt" --data "$work/cifar" --json "$work/zeros.json" -q 2>/dev/null
+/usr/bin/python3 -c "
+import json, sys
+plain, ema, zeros = (json.load(open(p))['metrics'] for p in sys.argv[1:])
+sys.exit(0 if ema == plain and zeros != plain else 1)" "$work/plain.json" "$work/ema.json" "$work/zeros.json"
+expect "swa-eval --key state_dict_ema evaluates the EMA weights (and without --key, state_dict)" $?
+check "swa-bn --key state_dict_ema reads the EMA weights" 0 "bn_state=recomputed" -- \
+  "$bin/swa-bn" "$work/ema.pt" --key state_dict_ema --data "$work/cifar" --samples 500 -o "$work/ema-bn.pt"
+check "swa-inspect --key names the object it took" 0 '"object": "state_dict_ema"' -- \
+  "$bin/swa-inspect" "$work/ema.pt" --key state_dict_ema --json -
 check "swa-eval json" 0 '"top1"' -- "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar" --json -
 check "swa-eval --precision bf16 says what it changes against float32" 0 "bf16 against float32 on the same images" -- \
   "$bin/swa-eval" "$work/bn.pt" --data "$work/cifar" --precision bf16

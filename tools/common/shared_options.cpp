@@ -5,7 +5,6 @@
 
 #include "formats/atomic_output.h"
 #include "formats/input_error.h"
-#include "formats/torch_save_tensor_file.h"
 #include "lib/runtime/dtype_names.h"
 #include "tools/common/number_checks.h"
 
@@ -98,9 +97,9 @@ void add_distributed_options(CLI::App& app, DistributedOptions& options) {
       ->group("Several processes");
 }
 
-void add_state_dict_key_option(CLI::App& app) {
-  app.add_option_function<std::string>(
-      "--key", [](const std::string& path) { set_state_dict_key(path); },
+void add_state_dict_key_option(CLI::App& app, std::string& key) {
+  app.add_option(
+      "--key", key,
       "PyTorch checkpoints: the object to take as the state dict (e.g. state_dict_ema, or a.b for "
       "nesting); default: the file itself if it is one, else state_dict, model_state_dict, model, "
       "module or net");
@@ -120,7 +119,7 @@ void add_image_tool_options(CLI::App& app, ImageToolFlags& f, const std::string&
   add_device_option(app, f.device);
   add_json_option(app, f.json);
   add_threads_option(app, f.threads);
-  add_state_dict_key_option(app);
+  add_state_dict_key_option(app, f.state_dict_key);
   add_quiet_option(app, f.quiet);
 }
 

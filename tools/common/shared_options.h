@@ -20,8 +20,8 @@ void add_data_options(CLI::App& app, std::string& dir, int64_t& validation_size)
 // --device auto|cpu|cuda[:N].
 void add_device_option(CLI::App& app, std::string& device);
 // --key PATH: which object of a PyTorch checkpoint is the state dict (e.g. state_dict_ema;
-// dotted for nesting), for every .pt file the tool reads.
-void add_state_dict_key_option(CLI::App& app);
+// dotted for nesting), for every .pt file the tool reads; the tool passes `key` to its readers.
+void add_state_dict_key_option(CLI::App& app, std::string& key);
 // -q,--quiet: nothing on stderr but warnings and errors (no progress, no summary lines).
 void add_quiet_option(CLI::App& app, bool& quiet);
 // A check for flags that take a dtype (lib/runtime/dtype_names.h): its names and aliases pass,
@@ -40,6 +40,7 @@ struct ImageToolFlags {
   std::string device = "auto";
   std::string json;
   int threads = 0;
+  std::string state_dict_key;  // --key
   bool quiet = false;
 };
 void add_image_tool_options(CLI::App& app, ImageToolFlags& flags, const std::string& split_help);

@@ -58,7 +58,7 @@ run swa-bn on the result before evaluating it.)");
       ->check(swa::at_least(0));
   app.add_flag("--compress", compress, "HDF5 output: shuffle + deflate (smaller, slower reads)");
   swa::add_json_option(app, json_target);
-  swa::add_state_dict_key_option(app);
+  swa::add_state_dict_key_option(app, expand.state_dict_key);
   swa::add_quiet_option(app, quiet);
   swa::add_threads_option(app, threads,
                           "Reading threads (0: one per core; 1: one thread for everything)");
@@ -85,6 +85,7 @@ its own zip and data-only pickle code, which never runs anything a file holds.)"
     request.weighting = plan.weighting;
     request.output = output;
     request.base = base;
+    request.state_dict_key = expand.state_dict_key;
     request.layers_pattern = layers;
     request.soft_threshold = soft_threshold;
     request.write_options.compress = compress;

@@ -65,6 +65,7 @@ update_bn does; a model without one gets the snapshot back unchanged (bn_state=n
     guard.check_json("--json", flags.json);
     req.data = {flags.data_dir, flags.validation_size};
     req.model = model_data.model;
+    req.state_dict_key = flags.state_dict_key;
     req.tensors = {model_data.input_key, model_data.label_key, false, model_data.mean,
                    model_data.std};
     req.split = swa::parse_split(flags.split);

@@ -157,6 +157,7 @@ classes from its output width, top-5 from 5 classes. Selection should use --spli
     guard.check_json("--json", flags.json);
     req.data = {flags.data_dir, flags.validation_size};
     req.model = model_data.model;
+    req.state_dict_key = flags.state_dict_key;
     req.tensors = {model_data.input_key, model_data.label_key, true, model_data.mean,
                    model_data.std};
     req.split = swa::parse_split(flags.split);

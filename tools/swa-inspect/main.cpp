@@ -112,7 +112,8 @@ the exit code alone).)");
                  "it (read without LibTorch)");
   swa::add_json_option(app, json_target);
   swa::add_threads_option(app, threads);
-  swa::add_state_dict_key_option(app);
+  std::string state_dict_key;
+  swa::add_state_dict_key_option(app, state_dict_key);
   swa::add_quiet_option(app, quiet);
 
   return swa::run_tool(app, argc, argv, [&] {
@@ -132,9 +133,9 @@ the exit code alone).)");
             : std::optional<swa::TorchScriptArchive>(swa::read_torchscript_archive(model));
     for (const auto& f : paths) {
       try {
-        auto result = swa::inspect_snapshot(f, verify);
+        auto result = swa::inspect_snapshot(f, verify, state_dict_key);
         if (archive) {
-          result.report["model_fit"] = swa::model_fit_report(model, *archive, f);
+          result.report["model_fit"] = swa::model_fit_report(model, *archive, f, state_dict_key);
           if (!result.report["model_fit"]["fits"].get<bool>()) result.ok = false;
         }
         if (!result.ok) code = swa::kExitBadInput;
