@@ -103,6 +103,17 @@ for i, path in enumerate(sorted(glob.glob(os.path.join(sys.argv[1], "*.h5")))[:2
 PY
 check "report on bare .pt snapshots" 0 "report in" -- "${report[@]}" "$work/bare" -o "$work/bare-rep" --no-test
 grep -q '"arch": "resnet18-cifar-w4"' "$work/bare-rep/report.json"; expect "the report names the architecture the tensors fit" $?
+# --key reaches the report's readers (the folder's listing included): EMA weights alone.
+mkdir -p "$work/ema"
+$py - "$work/bare" "$work/ema" <<'PY'
+import glob, os, sys, torch
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.pt"))):
+    torch.save({"ema": torch.load(path)["state_dict"]}, os.path.join(sys.argv[2], os.path.basename(path)))
+PY
+check "report --key ema on checkpoints that hold only EMA weights" 0 "report in" -- \
+  "${report[@]}" "$work/ema" --key ema -o "$work/ema-rep" --no-test
+check "without --key they are refused, naming --key" 1 "--key" -- \
+  "${report[@]}" "$work/ema" -o "$work/x-ema" --no-test
 
 # Three copies of one snapshot: nothing to tell them apart.
 mkdir -p "$work/same"

@@ -104,8 +104,7 @@ Exit codes: 0 ok, 1 bad input (any folder), 3 --fail-if-worse gate failed, 4 int
   swa::add_device_option(app, device);
   swa::add_json_option(app, json_target);
   swa::add_threads_option(app, threads);
-  std::string state_dict_key;
-  swa::add_state_dict_key_option(app, state_dict_key);
+  swa::add_state_dict_key_option(app, expand.state_dict_key);
 
   swa::ModelDataFlags model_data;
   swa::add_model_data_options(app, model_data);
@@ -130,7 +129,7 @@ Exit codes: 0 ok, 1 bad input (any folder), 3 --fail-if-worse gate failed, 4 int
     if (!ranks.leads()) quiet = true;
     swa::ReportRequest base;
     base.data = {data_dir, validation_size};
-    base.state_dict_key = state_dict_key;
+    base.state_dict_key = expand.state_dict_key;
     base.bn_samples = bn_samples;
     base.cpis_top_percent = cpis_top;
     base.evaluate_test = !no_test;
