@@ -30,6 +30,8 @@ if ! clang-format --dry-run -Werror $sources 2>/tmp/swa-format.txt; then
   echo "test: the files above differ from .clang-format; run clang-format -i on them" >&2
   exit 1
 fi
+# Functions fit on a screen (100 lines) and files in lib/ and formats/ hold one idea (600 lines).
+python3 scripts/check-function-size.py >&2 || exit 1
 build=$(bash scripts/configure.sh "$@")  # options as in scripts/configure.sh
 cmake --build "$build" -j"$(nproc)"
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)"

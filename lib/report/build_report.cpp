@@ -135,6 +135,70 @@ std::string average_command(const std::vector<std::string>& files, const ReportR
   return cmd + " -o swa-bn.h5";
 }
 
+// What the averages are measured against: every snapshot (`all`), the covariance subset's
+// quality, and the best single snapshot.
+struct CandidateBasis {
+  std::vector<int> all;
+  SubsetQuality all_quality, cpis_quality;
+  int best_index = 0;
+};
+
+// The averages the report weighs against the best single snapshot (uniform, BatchNorm averaged,
+// greedy soup, covariance subset, the last k), each scored on the validation split and the final
+// ones on the test split too, and the recommendation among them.
+void score_candidates(Report& report, CandidateScorer& scorer, const SnapshotCollection& snaps,
+                      const ReportRequest& req, const SubsetScoring& score,
+                      const CandidateBasis& basis, bool evaluate_test, const StepLog& log) {
+  const int n = static_cast<int>(snaps.size());
+  const std::vector<int>& all = basis.all;
+  const auto& individual = report.individual;
+  const int best_index = basis.best_index;
+  const SubsetQuality& all_quality = basis.all_quality;
+  const SubsetQuality& cpis_quality = basis.cpis_quality;
+  const Candidate uniform{"uniform average", all, all_quality};
+  const Candidate soup{"greedy soup", report.greedy_soup.members, report.greedy_soup.quality};
+  const Candidate cpis{
+      "covariance top " + std::to_string(static_cast<int>(std::lround(req.cpis_top_percent))) + "%",
+      report.covariance.top_subset, cpis_quality};
+  const Candidate best_single{
+      "best single snapshot", {best_index}, individual[static_cast<size_t>(best_index)]};
+  log("uniform average with averaged BatchNorm, tail averages");
+  const Candidate uniform_bn_averaged{
+      "uniform average, BatchNorm averaged", all,
+      quality(scorer.validation(all, AverageBatchNorm::kAveraged).metrics), true};
+  std::vector<Candidate>
+      tails;  // the last k snapshots, as fairseq's and timm's averaging scripts take them
+  for (int k = 2; k < n; ++k) {
+    std::vector<int> last_k(static_cast<size_t>(k));
+    std::iota(last_k.begin(), last_k.end(), n - k);
+    tails.push_back({"last " + std::to_string(k) + " snapshots", last_k, score(last_k)});
+  }
+  std::vector<Candidate> averages;
+  if (n > 1) {
+    averages = {uniform, uniform_bn_averaged, soup, cpis};
+    averages.insert(averages.end(), tails.begin(), tails.end());
+  }
+  const Recommendation rec = recommend(averages, best_single, report.names());
+
+  // Every candidate's validation scores; the final candidates' on the test split too.
+  auto scored = [&](const Candidate& c, bool final_candidate) {
+    const AverageBatchNorm bn =
+        c.bn_averaged ? AverageBatchNorm::kAveraged : AverageBatchNorm::kRecomputed;
+    ScoredCandidate out{c, scorer.validation(c.members, bn).metrics, std::nullopt};
+    if (final_candidate && evaluate_test) out.test = scorer.test(c.members, bn).metrics;
+    return out;
+  };
+  report.best_single = scored(best_single, true);
+  report.uniform_average = scored(uniform, true);
+  report.uniform_average_bn_averaged = scored(uniform_bn_averaged, true);
+  report.greedy_soup_scores = scored(soup, true);
+  for (const auto& t : tails) report.tail_averages.push_back(scored(t, false));
+  report.covariance_top = scored(cpis, false);
+  report.recommendation = scored(rec.choice, true);
+  report.recommendation_reason = rec.reason;
+  report.recommendation_command = recommended_command(rec.choice, snaps, req);
+}
+
 Report build_report(const ReportRequest& req) {
   const auto wall_start = std::chrono::steady_clock::now();
   const StepLog log(req.log_prefix);
@@ -183,7 +247,6 @@ Report build_report(const ReportRequest& req) {
     const SnapshotEntry& e = snaps[static_cast<size_t>(i)];
     report.snapshots.push_back({e.name, e.path, e.meta, s.metrics});
   }
-  const std::vector<std::string> names = report.names();
   const auto& individual = report.individual;
   const int best_index = static_cast<int>(std::distance(
       individual.begin(), std::min_element(individual.begin(), individual.end(), better_quality)));
@@ -210,48 +273,8 @@ Report build_report(const ReportRequest& req) {
     report.weight_norms = weight_norms(snaps);
   }
 
-  const Candidate uniform{"uniform average", all, all_quality};
-  const Candidate soup{"greedy soup", report.greedy_soup.members, report.greedy_soup.quality};
-  const Candidate cpis{
-      "covariance top " + std::to_string(static_cast<int>(std::lround(req.cpis_top_percent))) + "%",
-      report.covariance.top_subset, cpis_quality};
-  const Candidate best_single{
-      "best single snapshot", {best_index}, individual[static_cast<size_t>(best_index)]};
-  log("uniform average with averaged BatchNorm, tail averages");
-  const Candidate uniform_bn_averaged{
-      "uniform average, BatchNorm averaged", all,
-      quality(scorer.validation(all, AverageBatchNorm::kAveraged).metrics), true};
-  std::vector<Candidate>
-      tails;  // the last k snapshots, as fairseq's and timm's averaging scripts take them
-  for (int k = 2; k < n; ++k) {
-    std::vector<int> last_k(static_cast<size_t>(k));
-    std::iota(last_k.begin(), last_k.end(), n - k);
-    tails.push_back({"last " + std::to_string(k) + " snapshots", last_k, score(last_k)});
-  }
-  std::vector<Candidate> averages;
-  if (n > 1) {
-    averages = {uniform, uniform_bn_averaged, soup, cpis};
-    averages.insert(averages.end(), tails.begin(), tails.end());
-  }
-  const Recommendation rec = recommend(averages, best_single, names);
-
-  // Every candidate's validation scores; the final candidates' on the test split too.
-  auto scored = [&](const Candidate& c, bool final_candidate) {
-    const AverageBatchNorm bn =
-        c.bn_averaged ? AverageBatchNorm::kAveraged : AverageBatchNorm::kRecomputed;
-    ScoredCandidate out{c, scorer.validation(c.members, bn).metrics, std::nullopt};
-    if (final_candidate && evaluate_test) out.test = scorer.test(c.members, bn).metrics;
-    return out;
-  };
-  report.best_single = scored(best_single, true);
-  report.uniform_average = scored(uniform, true);
-  report.uniform_average_bn_averaged = scored(uniform_bn_averaged, true);
-  report.greedy_soup_scores = scored(soup, true);
-  for (const auto& t : tails) report.tail_averages.push_back(scored(t, false));
-  report.covariance_top = scored(cpis, false);
-  report.recommendation = scored(rec.choice, true);
-  report.recommendation_reason = rec.reason;
-  report.recommendation_command = recommended_command(rec.choice, snaps, req);
+  score_candidates(report, scorer, snaps, req, score, {all, all_quality, cpis_quality, best_index},
+                   evaluate_test, log);
 
   const double forward_ips = scorer.forward_images_per_second();
   report.seconds_per_1000_images = forward_ips > 0 ? 1000.0 / forward_ips : 0.0;

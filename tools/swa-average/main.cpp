@@ -13,6 +13,35 @@
 #include "tools/common/run_tool.h"
 #include "tools/common/shared_options.h"
 
+namespace {
+
+// What swa-average says on stderr after averaging; the warnings also with --quiet.
+void print_summary(const swa::AveragePlan& plan, const swa::AverageSummary& summary,
+                   const std::string& output, double soft_threshold, bool quiet) {
+  if (!quiet) {
+    std::cerr << "swa-average: " << swa::count_of(plan.inputs.size(), "snapshot") << " ("
+              << plan.weighting << "), " << swa::count_of(summary.tensors_averaged, "tensor")
+              << " averaged, " << summary.tensors_from_base << " from base -> " << output << "\n";
+  }
+  if (soft_threshold > 0 && !quiet) {
+    std::cerr << "swa-average: soft threshold " << soft_threshold << ": sparsity " << std::fixed
+              << std::setprecision(2) << 100 * summary.sparsity() << "% (" << summary.zero_elements
+              << " of " << summary.thresholded_elements << " conv/linear weights are zero)\n";
+  }
+  if (soft_threshold > 0 && summary.thresholded_elements > 0 &&
+      summary.zero_elements == summary.thresholded_elements) {
+    std::cerr << "swa-average: WARNING: --soft-threshold " << std::defaultfloat
+              << std::setprecision(6) << soft_threshold
+              << " zeroes every conv/linear weight (sparsity 100%): the model computes "
+                 "nothing; choose a smaller LAMBDA\n";
+  }
+  if (summary.bn_state == swa::bn_state::kAveraged) {
+    std::cerr << "swa-average: BatchNorm statistics are averaged; run swa-bn before evaluating\n";
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"Average snapshots (Stochastic Weight Averaging).", "swa-average"};
   app.footer(R"(Examples:
@@ -93,27 +122,7 @@ its own zip and data-only pickle code, which never runs anything a file holds.)"
     request.progress = !quiet && ::isatty(2);
     const auto summary = swa::average_snapshots(request);
 
-    if (!quiet) {
-      std::cerr << "swa-average: " << swa::count_of(plan.inputs.size(), "snapshot") << " ("
-                << plan.weighting << "), " << swa::count_of(summary.tensors_averaged, "tensor")
-                << " averaged, " << summary.tensors_from_base << " from base -> " << output << "\n";
-    }
-    if (soft_threshold > 0 && !quiet) {
-      std::cerr << "swa-average: soft threshold " << soft_threshold << ": sparsity " << std::fixed
-                << std::setprecision(2) << 100 * summary.sparsity() << "% ("
-                << summary.zero_elements << " of " << summary.thresholded_elements
-                << " conv/linear weights are zero)\n";
-    }
-    if (soft_threshold > 0 && summary.thresholded_elements > 0 &&
-        summary.zero_elements == summary.thresholded_elements) {
-      std::cerr << "swa-average: WARNING: --soft-threshold " << std::defaultfloat
-                << std::setprecision(6) << soft_threshold
-                << " zeroes every conv/linear weight (sparsity 100%): the model computes "
-                   "nothing; choose a smaller LAMBDA\n";
-    }
-    if (summary.bn_state == swa::bn_state::kAveraged) {
-      std::cerr << "swa-average: BatchNorm statistics are averaged; run swa-bn before evaluating\n";
-    }
+    print_summary(plan, summary, output, soft_threshold, quiet);
     if (!json_target.empty()) {
       nlohmann::json doc = {{"output", output},
                             {"meta", swa::meta_to_json(summary.output_meta)},

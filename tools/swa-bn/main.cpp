@@ -14,6 +14,55 @@
 #include "tools/common/run_tool.h"
 #include "tools/common/shared_options.h"
 
+namespace {
+
+// What swa-bn says on stderr after the pass (not with --quiet).
+void print_summary(const swa::BatchNormSummary& s) {
+  if (s.pass.layout_source.kind == swa::ChoiceSource::Kind::kMeasured) {
+    std::string speeds;
+    for (const auto& [name, speed] : s.pass.measured_images_per_second) {
+      speeds += (speeds.empty() ? "" : ", ") + name + " " +
+                std::to_string(static_cast<int64_t>(speed)) + " images/s";
+    }
+    std::cerr << "swa-bn: layout " << swa::layout_name(s.pass.layout)
+              << ", measured on this machine (one batch: " << speeds << "); remembered in "
+              << swa::measured_choices_file() << "\n";
+  }
+  for (const auto& note : s.notes) std::cerr << "swa-bn: " << note << "\n";
+  if (s.bn_state == swa::bn_state::kNone) {
+    std::cerr << "swa-bn: no BatchNorm -> " << s.output << " (bn_state=none)\n";
+  } else {
+    std::cerr << "swa-bn: " << s.pass.images << " images"
+              << (s.layers > 0 ? ", " + std::to_string(s.layers) + " BatchNorm layers" : "")
+              << " on " << s.device << ", " << static_cast<int64_t>(s.images_per_second)
+              << " img/s -> " << s.output << " (bn_state=recomputed)\n";
+  }
+}
+
+// --json: the pass as documented in docs/swa-bn.md; `model` is --model's file, if any.
+nlohmann::json summary_json(const swa::BatchNormSummary& s, const std::string& model) {
+  return {{"input", s.input},
+          {"output", s.output},
+          {"arch", s.arch},
+          {"model", model.empty() ? nlohmann::json() : nlohmann::json(model)},
+          {"bn_state", s.bn_state},
+          {"batchnorm_layers", s.layers < 0 ? nlohmann::json() : nlohmann::json(s.layers)},
+          {"notes", s.notes},
+          {"images", s.pass.images},
+          {"split", s.split},
+          {"device", s.device},
+          {"layout",
+           {{"name", model.empty() ? swa::layout_name(s.pass.layout) : "as scripted"},
+            {"chosen_by", s.pass.layout_source.text()},
+            {"measured_images_per_second", s.pass.measured_images_per_second}}},
+          {"setup_seconds", s.pass.setup_seconds},
+          {"pass_seconds", s.pass.pass_seconds},
+          {"images_per_second", s.images_per_second},
+          {"total_seconds", s.total_seconds}};
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"Recompute BatchNorm statistics for a snapshot (torch.optim.swa_utils.update_bn).",
                "swa-bn"};
@@ -80,50 +129,9 @@ update_bn does; a model without one gets the snapshot back unchanged (bn_state=n
                                 req.pass.device.str());
     }
     const swa::BatchNormSummary s = swa::recompute_snapshot_batchnorm(req);
-    if (!flags.quiet && s.pass.layout_source.kind == swa::ChoiceSource::Kind::kMeasured) {
-      std::string speeds;
-      for (const auto& [name, speed] : s.pass.measured_images_per_second) {
-        speeds += (speeds.empty() ? "" : ", ") + name + " " +
-                  std::to_string(static_cast<int64_t>(speed)) + " images/s";
-      }
-      std::cerr << "swa-bn: layout " << swa::layout_name(s.pass.layout)
-                << ", measured on this machine (one batch: " << speeds << "); remembered in "
-                << swa::measured_choices_file() << "\n";
-    }
-    if (!flags.quiet) {
-      for (const auto& note : s.notes) std::cerr << "swa-bn: " << note << "\n";
-    }
-    if (!flags.quiet && s.bn_state == swa::bn_state::kNone) {
-      std::cerr << "swa-bn: no BatchNorm -> " << s.output << " (bn_state=none)\n";
-    } else if (!flags.quiet) {
-      std::cerr << "swa-bn: " << s.pass.images << " images"
-                << (s.layers > 0 ? ", " + std::to_string(s.layers) + " BatchNorm layers" : "")
-                << " on " << s.device << ", " << static_cast<int64_t>(s.images_per_second)
-                << " img/s -> " << s.output << " (bn_state=recomputed)\n";
-    }
-    if (!flags.json.empty() && ranks.leads()) {
-      swa::emit_json(
-          {{"input", s.input},
-           {"output", s.output},
-           {"arch", s.arch},
-           {"model",
-            model_data.model.empty() ? nlohmann::json() : nlohmann::json(model_data.model)},
-           {"bn_state", s.bn_state},
-           {"batchnorm_layers", s.layers < 0 ? nlohmann::json() : nlohmann::json(s.layers)},
-           {"notes", s.notes},
-           {"images", s.pass.images},
-           {"split", s.split},
-           {"device", s.device},
-           {"layout",
-            {{"name", model_data.model.empty() ? swa::layout_name(s.pass.layout) : "as scripted"},
-             {"chosen_by", s.pass.layout_source.text()},
-             {"measured_images_per_second", s.pass.measured_images_per_second}}},
-           {"setup_seconds", s.pass.setup_seconds},
-           {"pass_seconds", s.pass.pass_seconds},
-           {"images_per_second", s.images_per_second},
-           {"total_seconds", s.total_seconds}},
-          flags.json);
-    }
+    if (!flags.quiet) print_summary(s);
+    if (!flags.json.empty() && ranks.leads())
+      swa::emit_json(summary_json(s, model_data.model), flags.json);
     return swa::kExitOk;
   });
 }

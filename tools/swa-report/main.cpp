@@ -52,6 +52,101 @@ std::vector<std::string> snapshot_folder_files(const std::vector<std::string>& i
   return files;
 }
 
+// How candidates are scored: --bn-samples, --bn-no-augment, --cpis-top, --fail-if-worse,
+// --no-test.
+void add_scoring_options(CLI::App& app, int64_t& bn_samples, bool& bn_plain, double& cpis_top,
+                         std::optional<double>& fail_if_worse, bool& no_test) {
+  app.add_option("--bn-samples", bn_samples,
+                 "Training images for each BatchNorm re-estimation (fixed, seeded)")
+      ->capture_default_str()
+      ->check(swa::at_least(1));
+  app.add_flag("--bn-no-augment", bn_plain,
+               "Re-estimate BatchNorm on the images as stored (default: random crop + flip, as in "
+               "training)");
+  app.add_option("--cpis-top", cpis_top,
+                 "Percent of snapshots, by output-covariance importance, in that subset")
+      ->capture_default_str()
+      ->check(swa::between(1, 100));
+  app.add_option(
+      "--fail-if-worse", fail_if_worse,
+      "Exit 3 when SWA trails the best single snapshot by more than TOL validation points");
+  app.add_flag("--no-test", no_test, "Skip the test split altogether");
+}
+
+// --bn-data, --val-data, --test-data: a TorchScript model's tensor files.
+void add_tensor_data_options(CLI::App& app, std::string& bn_data, std::string& val_data,
+                             std::string& test_data) {
+  app.add_option("--bn-data", bn_data,
+                 "With --model: the tensor file BatchNorm is re-estimated on (whole; labels not "
+                 "needed)")
+      ->group("Your model and data");
+  app.add_option("--val-data", val_data, "With --model: the validation tensor file (selection)")
+      ->group("Your model and data");
+  app.add_option("--test-data", test_data,
+                 "With --model: the test tensor file (final candidates; none: no test scores). "
+                 "--data DIR with train.*, val.*, test.* files gives all three")
+      ->group("Your model and data");
+}
+
+struct TensorDataFiles {
+  std::string bn, val, test;
+};
+
+// Flags that do not go together, and what the report would read or write over, refused before
+// any work: an unwritable destination fails before hours of compute, not after (the folder
+// itself is created, with its parents, when the report is written).
+void refuse_bad_inputs(const std::vector<std::string>& inputs, const std::string& output,
+                       const std::string& json_target, const std::string& data_dir,
+                       const swa::ModelDataFlags& model_data, const TensorDataFiles& files) {
+  if (model_data.model.empty() && !(files.bn.empty() && files.val.empty() && files.test.empty()))
+    throw swa::InputError("--bn-data/--val-data/--test-data", "are read with --model");
+  if (!model_data.model.empty() && files.val.empty() != files.bn.empty())
+    throw swa::InputError(files.val.empty() ? "--bn-data" : "--val-data",
+                          "give --bn-data and --val-data together (and --test-data)");
+  swa::OutputGuard guard(snapshot_folder_files(inputs));
+  for (const auto& f : swa::data_files(data_dir)) guard.add_input(f);
+  for (const auto* f : {&model_data.model, &files.bn, &files.val, &files.test})
+    if (!f->empty()) guard.add_input(*f);
+  guard.check_folder("-o", output,
+                     {"report.json", "report.md", "summary.json", "summary.md", "*.svg"});
+  guard.check_json("--json", json_target);
+  if (model_data.model.empty()) {
+    swa::locate_cifar10(data_dir);  // a missing dataset fails before any snapshot is read
+  } else if (files.val.empty() && data_dir.empty()) {
+    throw swa::InputError("--data",
+                          "required: a CIFAR-10 folder, a folder of train.*, val.*, "
+                          "test.* tensor files, or --bn-data and --val-data");
+  }
+}
+
+// The summary, --json and the gate's verdict; the exit code.
+int report_outcome(const swa::ReportBatch& result, const std::string& output,
+                   const std::string& json_target, const std::optional<double>& fail_if_worse,
+                   bool quiet, const swa::Ranks& ranks) {
+  const nlohmann::json& summary = result.summary;
+  if (result.several && !quiet) {
+    std::fprintf(stderr, "swa-report: summary in %s/summary.md\n", output.c_str());
+  }
+  if (!json_target.empty() && ranks.leads()) {
+    nlohmann::json doc = summary;
+    if (result.several) {
+      doc["reports"] = nlohmann::json::array();
+      for (const auto& run : result.runs) doc["reports"].push_back(run.report);
+    }
+    swa::emit_json(result.several ? doc : result.runs.front().report, json_target);
+  }
+  for (const auto& source : summary.at("failed_gate")) {
+    if (ranks.leads())
+      std::fprintf(stderr,
+                   "swa-report: GATE FAILED: %s: SWA trails the best single snapshot by more than "
+                   "%.2f points\n",
+                   source.get<std::string>().c_str(), *fail_if_worse);
+  }
+  if (!summary.at("errors").empty()) return swa::kExitBadInput;
+  if (!summary.at("failed_gate").empty()) return swa::kExitGateFailed;
+  return swa::kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -79,22 +174,8 @@ Exit codes: 0 ok, 1 bad input (any folder), 3 --fail-if-worse gate failed, 4 int
   app.add_option("inputs", inputs, "swa-train run folders or folders of snapshots")->required();
   app.add_option("-o,--output", output, "Report folder")->capture_default_str();
   swa::add_data_options(app, data_dir, validation_size);
-  app.add_option("--bn-samples", bn_samples,
-                 "Training images for each BatchNorm re-estimation (fixed, seeded)")
-      ->capture_default_str()
-      ->check(swa::at_least(1));
   bool bn_plain = false;
-  app.add_flag("--bn-no-augment", bn_plain,
-               "Re-estimate BatchNorm on the images as stored (default: random crop + flip, as in "
-               "training)");
-  app.add_option("--cpis-top", cpis_top,
-                 "Percent of snapshots, by output-covariance importance, in that subset")
-      ->capture_default_str()
-      ->check(swa::between(1, 100));
-  app.add_option(
-      "--fail-if-worse", fail_if_worse,
-      "Exit 3 when SWA trails the best single snapshot by more than TOL validation points");
-  app.add_flag("--no-test", no_test, "Skip the test split altogether");
+  add_scoring_options(app, bn_samples, bn_plain, cpis_top, fail_if_worse, no_test);
   swa::ExpandOptions expand;
   app.add_flag("--skip-bad-files", expand.skip_bad_files,
                "Skip what is no readable snapshot in a folder (a dangling link, an unreadable "
@@ -109,16 +190,7 @@ Exit codes: 0 ok, 1 bad input (any folder), 3 --fail-if-worse gate failed, 4 int
   swa::ModelDataFlags model_data;
   swa::add_model_data_options(app, model_data);
   std::string bn_data, val_data, test_data;
-  app.add_option("--bn-data", bn_data,
-                 "With --model: the tensor file BatchNorm is re-estimated on (whole; labels not "
-                 "needed)")
-      ->group("Your model and data");
-  app.add_option("--val-data", val_data, "With --model: the validation tensor file (selection)")
-      ->group("Your model and data");
-  app.add_option("--test-data", test_data,
-                 "With --model: the test tensor file (final candidates; none: no test scores). "
-                 "--data DIR with train.*, val.*, test.* files gives all three")
-      ->group("Your model and data");
+  add_tensor_data_options(app, bn_data, val_data, test_data);
   swa::DistributedOptions distributed;
   swa::add_distributed_options(app, distributed);
 
@@ -144,27 +216,8 @@ Exit codes: 0 ok, 1 bad input (any folder), 3 --fail-if-worse gate failed, 4 int
     base.test_data = test_data;
     base.tensors = {model_data.input_key, model_data.label_key, true, model_data.mean,
                     model_data.std};
-    if (model_data.model.empty() && !(bn_data.empty() && val_data.empty() && test_data.empty()))
-      throw swa::InputError("--bn-data/--val-data/--test-data", "are read with --model");
-    if (!model_data.model.empty() && val_data.empty() != bn_data.empty())
-      throw swa::InputError(val_data.empty() ? "--bn-data" : "--val-data",
-                            "give --bn-data and --val-data together (and --test-data)");
-    // An unwritable destination fails before hours of compute, not after; the folder itself is
-    // created (with its parents) when the report is written.
-    swa::OutputGuard guard(snapshot_folder_files(inputs));
-    for (const auto& f : swa::data_files(data_dir)) guard.add_input(f);
-    for (const auto* f : {&model_data.model, &bn_data, &val_data, &test_data})
-      if (!f->empty()) guard.add_input(*f);
-    guard.check_folder("-o", output,
-                       {"report.json", "report.md", "summary.json", "summary.md", "*.svg"});
-    guard.check_json("--json", json_target);
-    if (model_data.model.empty()) {
-      swa::locate_cifar10(data_dir);  // a missing dataset fails before any snapshot is read
-    } else if (val_data.empty() && data_dir.empty()) {
-      throw swa::InputError("--data",
-                            "required: a CIFAR-10 folder, a folder of train.*, val.*, "
-                            "test.* tensor files, or --bn-data and --val-data");
-    }
+    refuse_bad_inputs(inputs, output, json_target, data_dir, model_data,
+                      {bn_data, val_data, test_data});
 
     swa::ReportBatchRequest request;
     request.inputs = inputs;
@@ -187,28 +240,6 @@ Exit codes: 0 ok, 1 bad input (any folder), 3 --fail-if-worse gate failed, 4 int
         std::cerr << "swa-report: " << swa::describe_left_out(found) << "\n";
     };
     const swa::ReportBatch result = swa::run_report_batch(request);
-    const nlohmann::json& summary = result.summary;
-    if (result.several && !quiet) {
-      std::fprintf(stderr, "swa-report: summary in %s/summary.md\n", output.c_str());
-    }
-    if (!json_target.empty() && ranks.leads()) {
-      nlohmann::json doc = summary;
-      if (result.several) {
-        doc["reports"] = nlohmann::json::array();
-        for (const auto& run : result.runs) doc["reports"].push_back(run.report);
-      }
-      swa::emit_json(result.several ? doc : result.runs.front().report, json_target);
-    }
-    for (const auto& source : summary.at("failed_gate")) {
-      if (ranks.leads())
-        std::fprintf(
-            stderr,
-            "swa-report: GATE FAILED: %s: SWA trails the best single snapshot by more than "
-            "%.2f points\n",
-            source.get<std::string>().c_str(), *fail_if_worse);
-    }
-    if (!summary.at("errors").empty()) return swa::kExitBadInput;
-    if (!summary.at("failed_gate").empty()) return swa::kExitGateFailed;
-    return swa::kExitOk;
+    return report_outcome(result, output, json_target, fail_if_worse, quiet, ranks);
   });
 }

@@ -11,38 +11,11 @@
 #include "tools/common/run_tool.h"
 #include "tools/common/shared_options.h"
 
-int main(int argc, char** argv) {
-  CLI::App app{"Train a ResNet on CIFAR-10 and snapshot the weights at every SWA cycle end.",
-               "swa-train"};
-  app.footer(R"(Examples:
-  # the reference recipe: warm-up to 0.1 in epoch 1, 0.1 to epoch 6, then 6 one-epoch cycles
-  swa-train --data cifar10/ --out runs/ref --val-size 0 --epochs 12 --lr 0.1 --warmup-epochs 1 \
-            --swa-start 6 --swa-schedule cyclic --cycle-epochs 1 \
-            --swa-lr-max 0.05 --swa-lr-min 0.0005
-  swa-train --data cifar10/ --out runs/tiny --arch resnet18-cifar-w8 --epochs 4 --swa-start 2
-  swa-train --resume runs/ref          # after a crash: continue from the last completed epoch
-  swa-train --print-schedule --epochs 12 --swa-start 6 --data cifar10/
-  swa-launch --nproc 2 swa-train --data cifar10/ --out runs/dp --sync-bn   # data-parallel
+namespace {
 
-RUN_DIR gets snapshots/cycle-NNNN.h5, best.h5 (best validation accuracy), last.h5 (resume
-state, rewritten each epoch) and log.jsonl (one line per epoch).)");
-  swa::TrainConfig c;
-  std::string resume_dir;
-  bool print_schedule = false, quiet = false;
-  int threads = 0;
-  auto& s = c.schedule;
-  // A flag given twice takes its last value, so scripts can override a base command line.
-  // --help lists the options under these headings, in this order.
-  app.option_defaults()
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
-      ->group("Run control");
-  app.add_option("-o,--output,--out", c.run_dir, "Run folder (created)");
-  auto* resume_option =
-      app.add_option("--resume", resume_dir, "Continue the run in this folder from its last.h5");
-  app.add_flag("--overwrite", c.overwrite,
-               "Start again in a run folder that holds another run (its config, log and "
-               "snapshots are removed first; without this flag such a folder is refused)")
-      ->excludes(resume_option);
+// Which images and which model: --data, --val-size, --batch-size, --train-samples, augmentation,
+// --arch, --init, --seed.
+void add_data_and_model_options(CLI::App& app, swa::TrainConfig& c) {
   app.option_defaults()->group("Data");
   swa::add_data_options(app, c.data.dir, c.data.validation_size);
   swa::add_batch_size_option(app, c.batch_size, "Images per step");
@@ -55,6 +28,12 @@ state, rewritten each epoch) and log.jsonl (one line per epoch).)");
                  "Start from this snapshot's weights (any format) instead of a random init");
   app.add_option("--seed", c.seed, "Seed for weights, shuffling and augmentation")
       ->capture_default_str();
+}
+
+// The optimizer's flags and the learning-rate schedule's, before and in the SWA phase (the
+// names PyTorch's schedulers give them: CyclicLR's base_lr/max_lr, SWALR's swa_lr).
+void add_optimizer_and_schedule_options(CLI::App& app, swa::TrainConfig& c) {
+  auto& s = c.schedule;
   app.option_defaults()->group("Optimizer");
   app.add_option("--lr", s.lr, "Base learning rate")->capture_default_str();
   app.add_option("--momentum", c.momentum, "SGD momentum")->capture_default_str();
@@ -99,6 +78,44 @@ state, rewritten each epoch) and log.jsonl (one line per epoch).)");
   app.add_option("--anneal-strategy", s.anneal_strategy, "constant (SWALR): annealing shape")
       ->capture_default_str()
       ->check(CLI::IsMember({"cos", "linear"}));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Train a ResNet on CIFAR-10 and snapshot the weights at every SWA cycle end.",
+               "swa-train"};
+  app.footer(R"(Examples:
+  # the reference recipe: warm-up to 0.1 in epoch 1, 0.1 to epoch 6, then 6 one-epoch cycles
+  swa-train --data cifar10/ --out runs/ref --val-size 0 --epochs 12 --lr 0.1 --warmup-epochs 1 \
+            --swa-start 6 --swa-schedule cyclic --cycle-epochs 1 \
+            --swa-lr-max 0.05 --swa-lr-min 0.0005
+  swa-train --data cifar10/ --out runs/tiny --arch resnet18-cifar-w8 --epochs 4 --swa-start 2
+  swa-train --resume runs/ref          # after a crash: continue from the last completed epoch
+  swa-train --print-schedule --epochs 12 --swa-start 6 --data cifar10/
+  swa-launch --nproc 2 swa-train --data cifar10/ --out runs/dp --sync-bn   # data-parallel
+
+RUN_DIR gets snapshots/cycle-NNNN.h5, best.h5 (best validation accuracy), last.h5 (resume
+state, rewritten each epoch) and log.jsonl (one line per epoch).)");
+  swa::TrainConfig c;
+  std::string resume_dir;
+  bool print_schedule = false, quiet = false;
+  int threads = 0;
+  auto& s = c.schedule;
+  // A flag given twice takes its last value, so scripts can override a base command line.
+  // --help lists the options under these headings, in this order.
+  app.option_defaults()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+      ->group("Run control");
+  app.add_option("-o,--output,--out", c.run_dir, "Run folder (created)");
+  auto* resume_option =
+      app.add_option("--resume", resume_dir, "Continue the run in this folder from its last.h5");
+  app.add_flag("--overwrite", c.overwrite,
+               "Start again in a run folder that holds another run (its config, log and "
+               "snapshots are removed first; without this flag such a folder is refused)")
+      ->excludes(resume_option);
+  add_data_and_model_options(app, c);
+  add_optimizer_and_schedule_options(app, c);
   app.option_defaults()->group("Run control");
   app.add_option("--early-stop-patience", c.early_stop_patience,
                  "Stop after N epochs of rising validation loss (0: never)")
