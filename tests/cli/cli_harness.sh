@@ -32,24 +32,10 @@ nothing_left_behind() {  # no x.* output and no temporary file in $work
 }
 
 make_cifar() {  # make_cifar DIR [learnable]: a CIFAR-10 folder in the official layout, labels 0..9;
-  # pixels are noise, or with "learnable" a colour per class plus noise (a tiny net learns it in an epoch)
-  /usr/bin/python3 - "$1" "${2:-noise}" <<'PY'
-import os, sys
-import numpy as np
-d, kind = sys.argv[1], sys.argv[2]
-os.makedirs(d)
-rng = np.random.default_rng(0)
-labels = np.arange(10000, dtype=np.uint8) % 10
-colour = np.array([[25 * ((k * (c + 3)) % 10) for c in range(3)] for k in range(10)], dtype=np.uint8)
-for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
-    if kind == "learnable":
-        pixels = rng.integers(0, 30, size=(10000, 3, 1024), dtype=np.uint8) + colour[labels][:, :, None]
-    else:
-        pixels = rng.integers(0, 256, size=(10000, 3, 1024), dtype=np.uint8)
-    records = np.concatenate([labels[:, None], pixels.reshape(10000, 3072)], axis=1)
-    records.tofile(os.path.join(d, name))
-open(os.path.join(d, "batches.meta.txt"), "w").write("\n".join("abcdefghij") + "\n")
-PY
+  # pixels are noise, or with "learnable" a colour per class plus noise (a tiny net learns it in an
+  # epoch). The writer is tests/python/interop_checks.py's, the tests' only one in Python.
+  PYTHONPATH="$(cd "$(dirname "${BASH_SOURCE[0]}")/../python" && pwd)" /usr/bin/python3 -c \
+    'import sys, interop_checks; interop_checks.write_cifar(sys.argv[1], sys.argv[2])' "$1" "${2:-noise}"
 }
 
 # Starts a command in the background, waits (at most 30 s, or until it exits) for the shell
@@ -70,6 +56,12 @@ stop_when() {  # stop_when SIGNAL WAIT_FOR OUTPUT -- command...
   kill "-$sig" "$pid" 2>/dev/null
   wait "$pid"
   echo $?
+}
+
+# A loopback port the kernel hands out as free (bound to port 0, then released), for a
+# rendezvous the test starts by hand: no two parallel tests draw the same one by chance.
+free_port() {
+  /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 finish() {

@@ -22,23 +22,42 @@ def run_tool(bin_dir, *args, expect=0):
     return p
 
 
-def write_cifar(folder):
-    """Smooth random images (so BatchNorm statistics are not trivial) with labels 0..9."""
+def write_cifar(folder, kind="smooth"):
+    """A CIFAR-10 folder in the official binary layout, labels 0..9, the one synthetic writer of
+    the tests (tests/cli/cli_harness.sh's make_cifar calls it). Pixels by `kind`:
+      smooth     smooth random images (4x4 blocks plus noise): BatchNorm statistics not trivial
+      noise      uniform noise
+      learnable  a colour per class plus noise: a tiny net learns it in an epoch"""
     import numpy as np
 
     rng = np.random.default_rng(0)
     os.makedirs(folder)
-    for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
-        labels = rng.integers(0, 10, 10000, dtype=np.uint8)
-        base = rng.integers(0, 256, (10000, 3, 4, 4)).astype(np.float32)
-        images = np.kron(base, np.ones((1, 1, 8, 8), dtype=np.float32))
-        images += rng.normal(0, 20, images.shape)
-        pixels = np.clip(images, 0, 255).astype(np.uint8).reshape(10000, 3072)
-        with open(os.path.join(folder, name), "wb") as f:
-            f.write(np.concatenate([labels[:, None], pixels], axis=1).tobytes())
+    names = [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]
+    if kind == "smooth":
+        for name in names:
+            labels = rng.integers(0, 10, 10000, dtype=np.uint8)
+            base = rng.integers(0, 256, (10000, 3, 4, 4)).astype(np.float32)
+            images = np.kron(base, np.ones((1, 1, 8, 8), dtype=np.float32))
+            images += rng.normal(0, 20, images.shape)
+            pixels = np.clip(images, 0, 255).astype(np.uint8).reshape(10000, 3072)
+            with open(os.path.join(folder, name), "wb") as f:
+                f.write(np.concatenate([labels[:, None], pixels], axis=1).tobytes())
+        with open(os.path.join(folder, "batches.meta.txt"), "w") as f:
+            f.write("\n".join(["airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
+                               "horse", "ship", "truck"]) + "\n")
+        return
+    labels = np.arange(10000, dtype=np.uint8) % 10
+    colour = np.array([[25 * ((k * (c + 3)) % 10) for c in range(3)] for k in range(10)],
+                      dtype=np.uint8)
+    for name in names:
+        if kind == "learnable":
+            pixels = rng.integers(0, 30, size=(10000, 3, 1024), dtype=np.uint8) + colour[labels][:, :, None]
+        else:
+            pixels = rng.integers(0, 256, size=(10000, 3, 1024), dtype=np.uint8)
+        records = np.concatenate([labels[:, None], pixels.reshape(10000, 3072)], axis=1)
+        records.tofile(os.path.join(folder, name))
     with open(os.path.join(folder, "batches.meta.txt"), "w") as f:
-        f.write("\n".join(["airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
-                           "horse", "ship", "truck"]) + "\n")
+        f.write("\n".join("abcdefghij") + "\n")
 
 
 def finish():
