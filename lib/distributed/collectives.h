@@ -24,7 +24,7 @@ using Collectives = c10d::ProcessGroup;
 // CMakeLists.txt picks nccl_collectives.cpp or nccl_unavailable.cpp).
 bool nccl_built();
 // ProcessGroupNCCL over `store` for rank `rank` of `size`, on GPU `device` (made the current
-// one). Without NCCL in the build, throws InputError saying so.
+// one). Only where nccl_built().
 c10::intrusive_ptr<Collectives> nccl_collectives(const c10::intrusive_ptr<c10d::Store>& store,
                                                  int rank, int size,
                                                  std::chrono::milliseconds timeout,

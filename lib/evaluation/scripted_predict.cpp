@@ -192,7 +192,6 @@ torch::jit::Module choose_engine(ScriptedModel& model,
         return images_per_second_in_turn(
             first_batch().size(0), 2, kMeasuredRounds, [&](size_t engine) {
               run(engine == 0 ? *frozen : model.module, model.path, first_batch(), data, note);
-              if (options.device.is_cuda()) torch::cuda::synchronize();
             });
       },
       Ranks::of(options.ranks));

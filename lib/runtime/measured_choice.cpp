@@ -66,12 +66,16 @@ std::string measured_choices_file() {
 std::vector<double> images_per_second_in_turn(int64_t images, size_t candidates, int rounds,
                                               const std::function<void(size_t)>& run,
                                               const std::function<void(size_t)>& prepare) {
+  // On a GPU a run only queues kernels: each is timed from an idle device to its last kernel.
+  const bool gpu = torch::cuda::is_available();
   std::vector<double> best(candidates, 0.0);
   for (int round = -1; round < rounds; ++round) {  // round -1: the warm-up
     for (size_t i = 0; i < candidates; ++i) {
       if (prepare) prepare(i);
+      if (gpu) torch::cuda::synchronize();
       const auto start = std::chrono::steady_clock::now();
       run(i);
+      if (gpu) torch::cuda::synchronize();
       const double s =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (round >= 0 && s > 0) best[i] = std::max(best[i], static_cast<double>(images) / s);

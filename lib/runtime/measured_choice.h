@@ -43,7 +43,7 @@ std::string measured_choices_file();
 // candidate i to work on `images` images. Each runs once to warm up (one-time set-up), then
 // `rounds` times in turn, so that a busy moment of a shared machine slows all alike; each keeps
 // its fastest round. prepare(i), if given, runs untimed before each of candidate i's runs (to put
-// its layout in place).
+// its layout in place). With a GPU, each run is timed to its last kernel.
 inline constexpr int kMeasuredRounds = 2;  // timed rounds per candidate, after the warm-up
 std::vector<double> images_per_second_in_turn(int64_t images, size_t candidates, int rounds,
                                               const std::function<void(size_t)>& run,
