@@ -22,6 +22,20 @@ def run_tool(bin_dir, *args, expect=0):
     return p
 
 
+def read_safetensors(path):
+    """{key: (dtype, shape, bytes)} of a .safetensors file, by the format's specification, in the
+    header's order."""
+    import json
+    import struct
+
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(n))
+        data = f.read()
+    return {k: (e["dtype"], e["shape"], data[e["data_offsets"][0]:e["data_offsets"][1]])
+            for k, e in header.items() if k != "__metadata__"}
+
+
 def write_cifar(folder, kind="smooth"):
     """A CIFAR-10 folder in the official binary layout, labels 0..9, the one synthetic writer of
     the tests (tests/cli/cli_harness.sh's make_cifar calls it). Pixels by `kind`:

@@ -8,10 +8,8 @@ make_fixtures.py there), read by the tools built against Debian's LibTorch 1.13:
     swa-bn --model re-estimates its BatchNorm as Python's update_bn does on the eager model;
   * swa-eval --model runs it and gives the logits Debian's torch gives for the same module.
 Exit 77 (skipped) when torch is not installed."""
-import collections
 import json
 import os
-import struct
 import sys
 import tempfile
 
@@ -24,7 +22,7 @@ except ImportError as e:  # pragma: no cover
 
 BIN = sys.argv[1]
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interop_checks import check, finish, run_tool  # noqa: E402
+from interop_checks import check, finish, read_safetensors, run_tool  # noqa: E402
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "torch2")
 sys.path.insert(0, FIXTURES)
@@ -33,16 +31,6 @@ from tiny_model import Tiny  # noqa: E402  (make_fixtures.py's)
 
 def fixture(name):
     return os.path.join(FIXTURES, name)
-
-
-def safetensors_bytes(path):
-    """{key: (dtype, shape, bytes)} by the format's specification."""
-    with open(path, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(n), object_pairs_hook=collections.OrderedDict)
-        data = f.read()
-    return {k: (e["dtype"], e["shape"], data[e["data_offsets"][0]:e["data_offsets"][1]])
-            for k, e in header.items() if k != "__metadata__"}
 
 
 def write_data(path):
@@ -57,7 +45,7 @@ def write_data(path):
 with tempfile.TemporaryDirectory() as d:
     out = os.path.join(d, "read.safetensors")
     run_tool(BIN, "swa-average", fixture("tiny-state.pt"), "-o", out)
-    ours, theirs = safetensors_bytes(out), safetensors_bytes(fixture("tiny-state.safetensors"))
+    ours, theirs = read_safetensors(out), read_safetensors(fixture("tiny-state.safetensors"))
     check("a PyTorch 2.11 .pt: the same keys as 2.11's safetensors", set(ours) == set(theirs),
           f"{sorted(ours)} vs {sorted(theirs)}")
     check("a PyTorch 2.11 .pt: every tensor's dtype, shape and bytes equal",

@@ -28,7 +28,7 @@ except ImportError as e:  # pragma: no cover
 
 BIN = sys.argv[1]
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interop_checks import check, finish, run_tool  # noqa: E402
+from interop_checks import check, finish, read_safetensors, run_tool  # noqa: E402
 
 
 def run(*args, expect=0, env=None):
@@ -41,19 +41,6 @@ def run(*args, expect=0, env=None):
 
 def raw(t):
     return bytes(t.detach().reshape(-1).contiguous().view(torch.uint8).numpy())
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for k, e in header.items():
-        if k != "__metadata__":
-            b, end = e["data_offsets"]
-            out[k] = (e["dtype"], e["shape"], data[b:end])
-    return out
 
 
 ST_DTYPES = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.float64: "F64",
